@@ -1,0 +1,455 @@
+// Package catalog is the site's state: what is published, and in which
+// listings. It is split into small shards so that publishing one post reads
+// and writes a bounded part of it, whatever the size of the site:
+//
+//   - a Record per source file: its current version, its rendered entry and
+//     the outputs it owns (page, aliases, assets);
+//   - a Claim per page path, so two posts can never own one URL;
+//   - per listing (the whole site, and each tag) a Head holding the newest
+//     entries with their content (what feeds and the first page need) and
+//     the listing's months, and one Month shard per calendar month holding
+//     that month's entries without content (what archive pages and sitemaps
+//     need).
+//
+// Shards are merged under rules that make replays, duplicates and
+// out-of-order application harmless: every entry carries the revision of
+// the record it came from, a lower revision never replaces a higher one,
+// and removals leave a tombstone for a while so a late writer cannot bring
+// an entry back.
+//
+// The package decides nothing about storage; package publish loads and
+// commits shards with conditional writes.
+package catalog
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/postmill/postmill/internal/post"
+)
+
+// Site is the listing of every published post.
+const Site = "site"
+
+// TagListing names the listing of one tag.
+func TagListing(slug string) string { return "tag/" + slug }
+
+// TagOf returns the tag slug of a listing name, or "" for the site.
+func TagOf(listing string) string { return strings.TrimPrefix(listing, "tag/") }
+
+// Tag is one tag of an entry: its slug (the URL form) and the spelling the
+// post used.
+type Tag struct {
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+// Entry is what listings, feeds and sitemaps know of one published post.
+type Entry struct {
+	Key       string      `json:"key"`
+	Rev       int64       `json:"rev"`
+	ID        string      `json:"id"`
+	Path      string      `json:"path"`
+	Title     string      `json:"title"`
+	Published time.Time   `json:"published"`
+	Updated   time.Time   `json:"updated"`
+	Month     string      `json:"month"` // "2019-11", in the site's zone
+	Tags      []Tag       `json:"tags,omitempty"`
+	Author    post.Author `json:"author,omitzero"`
+	// Summary is HTML; Truncated says the post has more than its summary.
+	Summary        string `json:"summary,omitempty"`
+	Truncated      bool   `json:"truncated,omitempty"`
+	Description    string `json:"description,omitempty"`
+	ReadingMinutes int    `json:"readingMinutes,omitempty"`
+	// Content is the full HTML with absolute links. Records and heads keep
+	// it; months drop it.
+	Content string `json:"content,omitempty"`
+}
+
+// Listings returns the names of the listings e belongs to, sorted.
+func (e *Entry) Listings() []string {
+	if e == nil {
+		return nil
+	}
+	l := []string{Site}
+	for _, t := range e.Tags {
+		l = append(l, TagListing(t.Slug))
+	}
+	sort.Strings(l)
+	return l
+}
+
+func (e *Entry) light() Entry {
+	c := *e
+	c.Content = ""
+	return c
+}
+
+// newer orders entries newest first: by published time, then by key so
+// the order is total.
+func newer(a, b *Entry) bool {
+	if !a.Published.Equal(b.Published) {
+		return a.Published.After(b.Published)
+	}
+	return a.Key < b.Key
+}
+
+// Record is the state of one source file.
+type Record struct {
+	Key string `json:"key"`
+	// Rev grows by one every time the record changes; entries derived from
+	// it carry it, so that older derivations never overwrite newer ones.
+	Rev int64 `json:"rev"`
+	// ETag of the source version this record reflects, and the S3 event
+	// sequencer that announced it, when one was seen.
+	SourceETag string `json:"sourceETag,omitempty"`
+	Sequencer  string `json:"sequencer,omitempty"`
+	// Status is "published", "draft", "scheduled", "expired", "rejected"
+	// or "deleted".
+	Status string `json:"status"`
+	// Problems explains a rejection, one "key:line: problem" per item.
+	Problems []string `json:"problems,omitempty"`
+	// Entry is set while the post is published.
+	Entry *Entry `json:"entry,omitempty"`
+	// Aliases and Assets are paths the post owns besides its page.
+	Aliases []string `json:"aliases,omitempty"`
+	Assets  []string `json:"assets,omitempty"`
+	// NextChange is when the post's visibility changes by itself.
+	NextChange time.Time `json:"nextChange,omitzero"`
+	// Pending lists listings a writer was bringing in line with this
+	// record when it last changed; a non-empty list after a crash tells
+	// the next writer what to repair.
+	Pending []string `json:"pending,omitempty"`
+	// PendingDeletes are site keys an earlier version owned that may still
+	// need deleting.
+	PendingDeletes []string `json:"pendingDeletes,omitempty"`
+}
+
+// Paths returns every page path the record owns: its page and aliases.
+func (r *Record) Paths() []string {
+	if r == nil || r.Entry == nil {
+		return nil
+	}
+	return append([]string{r.Entry.Path}, r.Aliases...)
+}
+
+// Claim says which source file owns a page path.
+type Claim struct {
+	Path  string `json:"path"`
+	Owner string `json:"owner"`
+	Rev   int64  `json:"rev"`
+}
+
+// MonthCount is how many entries of a listing fall in one month, and the
+// generation of the month shard the count was read from.
+type MonthCount struct {
+	Month string `json:"month"`
+	Count int    `json:"count"`
+	Gen   int64  `json:"gen"`
+}
+
+// TagCount is a tag in the site's tag index.
+type TagCount struct {
+	Slug  string `json:"slug"`
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+	Gen   int64  `json:"gen"`
+}
+
+// Tombstone remembers that a key left a shard at a revision.
+type Tombstone struct {
+	Key string    `json:"key"`
+	Rev int64     `json:"rev"`
+	At  time.Time `json:"at"`
+}
+
+// TombstoneTTL is how long a removal is remembered. It must outlast the
+// longest a writer can take (a function's timeout), so no late writer can
+// bring an entry back.
+const TombstoneTTL = time.Hour
+
+// Head is the top of one listing.
+type Head struct {
+	Listing string `json:"listing"`
+	// Gen grows with every change, so derived counts can tell newer from
+	// older.
+	Gen int64 `json:"gen"`
+	// Entries are the newest entries with content, newest first, at most
+	// Capacity of them.
+	Entries []Entry      `json:"entries,omitempty"`
+	Months  []MonthCount `json:"months,omitempty"` // newest first
+	// Tags is the site's tag index; only the site listing has it.
+	Tags       []TagCount  `json:"tags,omitempty"`
+	Tombstones []Tombstone `json:"tombstones,omitempty"`
+}
+
+// Count is the number of entries in the listing.
+func (h *Head) Count() int {
+	n := 0
+	for _, m := range h.Months {
+		n += m.Count
+	}
+	return n
+}
+
+// Month is one calendar month of a listing.
+type Month struct {
+	Listing    string      `json:"listing"`
+	Month      string      `json:"month"`
+	Gen        int64       `json:"gen"`
+	Entries    []Entry     `json:"entries,omitempty"` // newest first, no content
+	Tombstones []Tombstone `json:"tombstones,omitempty"`
+}
+
+// MonthOf returns the archive month of t in loc.
+func MonthOf(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01") }
+
+// Shard names, relative to the state prefix. Keys are escaped so that any
+// source key maps to one flat, readable name.
+func RecordName(key string) string  { return "posts/" + url.PathEscape(key) + ".json" }
+func HeadName(listing string) string { return "lists/" + listing + "/head.json" }
+func MonthName(listing, month string) string {
+	return "lists/" + listing + "/" + month + ".json"
+}
+func ClaimName(path string) string { return "paths/" + url.PathEscape(path) + ".json" }
+
+// entryIndex returns the index of key in es, or -1.
+func entryIndex(es []Entry, key string) int {
+	for i := range es {
+		if es[i].Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// guard decides whether a change at rev may touch key in a shard holding
+// es and ts: not when the shard already reflects a newer revision.
+func guard(es []Entry, ts []Tombstone, key string, rev int64) bool {
+	if i := entryIndex(es, key); i >= 0 && es[i].Rev > rev {
+		return false
+	}
+	for _, t := range ts {
+		if t.Key == key && t.Rev > rev {
+			return false
+		}
+	}
+	return true
+}
+
+// put upserts or removes key in a newest-first entry list, and reports
+// whether anything changed. e == nil removes.
+func put(es []Entry, ts []Tombstone, key string, rev int64, e *Entry, now time.Time) ([]Entry, []Tombstone, bool) {
+	if !guard(es, ts, key, rev) {
+		return es, ts, false
+	}
+	changed := false
+	if i := entryIndex(es, key); i >= 0 {
+		if e != nil && equalEntry(&es[i], e) {
+			return es, ts, false
+		}
+		es = append(es[:i:i], es[i+1:]...)
+		changed = true
+	}
+	if e == nil {
+		// Always remember a removal, present or not: a slower writer with
+		// an older revision must not add the entry afterwards.
+		for _, t := range ts {
+			if t.Key == key && t.Rev >= rev {
+				return es, ts, changed
+			}
+		}
+		ts = append(pruneTombstones(ts, key, now), Tombstone{Key: key, Rev: rev, At: now})
+		sort.Slice(ts, func(i, j int) bool { return ts[i].Key < ts[j].Key })
+		return es, ts, true
+	}
+	ts = pruneTombstones(ts, key, now)
+	i := sort.Search(len(es), func(i int) bool { return !newer(&es[i], e) })
+	es = append(es, Entry{})
+	copy(es[i+1:], es[i:])
+	es[i] = *e
+	return es, ts, true
+}
+
+// pruneTombstones drops the tombstone of key (about to be replaced) and
+// every tombstone older than TombstoneTTL.
+func pruneTombstones(ts []Tombstone, key string, now time.Time) []Tombstone {
+	out := ts[:0:0]
+	for _, t := range ts {
+		if t.Key == key || now.Sub(t.At) > TombstoneTTL {
+			continue
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func equalEntry(a, b *Entry) bool {
+	if a.Rev != b.Rev || a.Key != b.Key || a.Path != b.Path || a.Title != b.Title ||
+		!a.Published.Equal(b.Published) || !a.Updated.Equal(b.Updated) || a.Month != b.Month ||
+		a.Author != b.Author || a.Summary != b.Summary || a.Truncated != b.Truncated ||
+		a.Description != b.Description || a.ReadingMinutes != b.ReadingMinutes ||
+		a.Content != b.Content || a.ID != b.ID || len(a.Tags) != len(b.Tags) {
+		return false
+	}
+	for i := range a.Tags {
+		if a.Tags[i] != b.Tags[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// PutMonth applies key's new state (e, nil for gone) at rev to a month.
+func (m *Month) Put(key string, rev int64, e *Entry, now time.Time) bool {
+	var light *Entry
+	if e != nil {
+		l := e.light()
+		light = &l
+	}
+	var changed bool
+	m.Entries, m.Tombstones, changed = put(m.Entries, m.Tombstones, key, rev, light, now)
+	if changed {
+		m.Gen++
+	}
+	return changed
+}
+
+// Put applies key's new state to the head's entries. It reports whether
+// the head changed, and whether it now holds fewer entries than it should
+// (Refill is then needed).
+func (h *Head) Put(key string, rev int64, e *Entry, capacity int, now time.Time) (changed bool) {
+	inHead := entryIndex(h.Entries, key) >= 0
+	if e != nil && !inHead && len(h.Entries) >= capacity && !newer(e, &h.Entries[len(h.Entries)-1]) {
+		// Too old for the head. A tombstone still matters: a removal of a
+		// key that was in the head was handled above.
+		if !guard(h.Entries, h.Tombstones, key, rev) {
+			return false
+		}
+		return false
+	}
+	h.Entries, h.Tombstones, changed = put(h.Entries, h.Tombstones, key, rev, e, now)
+	if len(h.Entries) > capacity {
+		h.Entries = h.Entries[:capacity]
+		changed = true
+	}
+	return changed
+}
+
+// SetMonth records month m's count from the month shard at generation gen.
+// An older generation than the one recorded is ignored.
+func (h *Head) SetMonth(m string, count int, gen int64) bool {
+	i := sort.Search(len(h.Months), func(i int) bool { return h.Months[i].Month <= m })
+	if i < len(h.Months) && h.Months[i].Month == m {
+		if h.Months[i].Gen > gen || (h.Months[i].Gen == gen && h.Months[i].Count == count) {
+			return false
+		}
+		if count == 0 {
+			h.Months = append(h.Months[:i:i], h.Months[i+1:]...)
+		} else {
+			h.Months[i] = MonthCount{Month: m, Count: count, Gen: gen}
+		}
+		return true
+	}
+	if count == 0 {
+		return false
+	}
+	h.Months = append(h.Months, MonthCount{})
+	copy(h.Months[i+1:], h.Months[i:])
+	h.Months[i] = MonthCount{Month: m, Count: count, Gen: gen}
+	return true
+}
+
+// SetTag records a tag's display name and count, read from the tag's head
+// at generation gen, in the site's tag index.
+func (h *Head) SetTag(slug, name string, count int, gen int64) bool {
+	i := sort.Search(len(h.Tags), func(i int) bool { return h.Tags[i].Slug >= slug })
+	if i < len(h.Tags) && h.Tags[i].Slug == slug {
+		t := h.Tags[i]
+		if t.Gen > gen || (t.Gen == gen && t.Count == count && t.Name == name) {
+			return false
+		}
+		if count == 0 {
+			h.Tags = append(h.Tags[:i:i], h.Tags[i+1:]...)
+		} else {
+			h.Tags[i] = TagCount{Slug: slug, Name: name, Count: count, Gen: gen}
+		}
+		return true
+	}
+	if count == 0 {
+		return false
+	}
+	h.Tags = append(h.Tags, TagCount{})
+	copy(h.Tags[i+1:], h.Tags[i:])
+	h.Tags[i] = TagCount{Slug: slug, Name: name, Count: count, Gen: gen}
+	return true
+}
+
+// TagName is the display spelling of the head's tag: the one its newest
+// post uses.
+func (h *Head) TagName() string {
+	slug := TagOf(h.Listing)
+	for _, e := range h.Entries {
+		for _, t := range e.Tags {
+			if t.Slug == slug {
+				return t.Name
+			}
+		}
+	}
+	return slug
+}
+
+// NeedsRefill reports whether the head holds fewer entries than it should:
+// the listing has more posts than the head keeps, but the head is short.
+func (h *Head) NeedsRefill(capacity int) bool {
+	return len(h.Entries) < capacity && len(h.Entries) < h.Count()
+}
+
+// Refill candidates: the months, newest first, that may hold entries the
+// head lacks.
+func (h *Head) RefillMonths() []string {
+	var ms []string
+	oldest := ""
+	if n := len(h.Entries); n > 0 {
+		oldest = h.Entries[n-1].Month
+	}
+	for _, m := range h.Months {
+		if oldest == "" || m.Month <= oldest {
+			ms = append(ms, m.Month)
+		}
+	}
+	return ms
+}
+
+// Missing returns, from month entries, those newer-ordered candidates the
+// head lacks, newest first.
+func (h *Head) Missing(month []Entry) []Entry {
+	var out []Entry
+	for _, e := range month {
+		if entryIndex(h.Entries, e.Key) < 0 {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Add places a refilled entry (with content) into the head regardless of
+// capacity checks; callers add only what NeedsRefill asked for.
+func (h *Head) Add(e Entry) {
+	if entryIndex(h.Entries, e.Key) >= 0 {
+		return
+	}
+	i := sort.Search(len(h.Entries), func(i int) bool { return !newer(&h.Entries[i], &e) })
+	h.Entries = append(h.Entries, Entry{})
+	copy(h.Entries[i+1:], h.Entries[i:])
+	h.Entries[i] = e
+}
+
+// String names a record for logs.
+func (r *Record) String() string { return fmt.Sprintf("%s@%d(%s)", r.Key, r.Rev, r.Status) }

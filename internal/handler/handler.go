@@ -1,0 +1,152 @@
+// Package handler is the Lambda side of postmill: it turns an SQS batch of
+// S3 notifications into one call to the publishing engine, reports the
+// messages to retry through a partial batch response, and asks the CDN to
+// drop what changed.
+//
+// It decodes, logs and classifies; the publishing rules live in package
+// publish.
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/postmill/postmill/internal/publish"
+	"github.com/postmill/postmill/internal/s3event"
+)
+
+// Publisher applies a batch of changes.
+type Publisher interface {
+	Apply(ctx context.Context, changes []publish.Change) publish.Result
+}
+
+// Invalidator drops changed site keys from the CDN.
+type Invalidator interface {
+	Invalidate(ctx context.Context, keys []string) error
+}
+
+// Handler handles SQS batches for the render function.
+type Handler struct {
+	pub Publisher
+	cdn Invalidator // nil: no CDN to invalidate
+	log *slog.Logger
+}
+
+// New returns a handler. cdn may be nil.
+func New(pub Publisher, cdn Invalidator, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{pub: pub, cdn: cdn, log: log}
+}
+
+// HandleSQS processes a batch. Messages whose keys failed for a reason
+// that may pass are returned as batch item failures, so SQS delivers them
+// again and, after the redrive count, parks them in the dead-letter queue.
+// Everything else is acknowledged: a post that cannot be published is a
+// result, recorded in its status, not an error.
+func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	keysOf := map[string][]string{} // message id → keys
+	var changes []publish.Change
+	for _, m := range ev.Records {
+		recs, err := s3event.Parse(m.Body)
+		switch {
+		case errors.Is(err, s3event.ErrTestEvent):
+			h.log.Info("acknowledged s3:TestEvent", "messageId", m.MessageId)
+			continue
+		case err != nil:
+			h.log.Error("acknowledged a message that is not an S3 notification", "messageId", m.MessageId, "reason", err.Error())
+			continue
+		}
+		careful := receiveCount(m) > 1
+		for _, r := range recs {
+			keysOf[m.MessageId] = append(keysOf[m.MessageId], r.Key)
+			changes = append(changes, publish.Change{Key: r.Key, Sequencer: r.Sequencer, Careful: careful})
+		}
+	}
+	if len(changes) == 0 {
+		return events.SQSEventResponse{}, nil
+	}
+
+	res := h.apply(ctx, changes)
+	failed := map[string]error{}
+	for _, o := range res.Outcomes {
+		h.logOutcome(o)
+		if o.Err != nil {
+			failed[o.Key] = o.Err
+		}
+	}
+	if h.cdn != nil && len(res.Written)+len(res.Deleted) > 0 {
+		keys := append(append([]string{}, res.Written...), res.Deleted...)
+		if err := h.cdn.Invalidate(ctx, keys); err != nil {
+			// The site is right; the CDN's short TTL on pages and feeds
+			// bounds how long readers see the old version.
+			h.log.Error("invalidation failed", "keys", len(keys), "reason", err.Error())
+		}
+	}
+
+	var resp events.SQSEventResponse
+	for _, m := range ev.Records {
+		for _, k := range keysOf[m.MessageId] {
+			if failed[k] != nil {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+				break
+			}
+		}
+	}
+	return resp, nil
+}
+
+// apply runs the batch, containing panics: if the batch panics, each key
+// is retried alone, and a key that panics alone fails by itself.
+func (h *Handler) apply(ctx context.Context, changes []publish.Change) (res publish.Result) {
+	res, err := h.safeApply(ctx, changes)
+	if err == nil {
+		return res
+	}
+	h.log.Error("batch panicked; retrying keys one by one", "reason", err.Error())
+	res = publish.Result{}
+	sort.Slice(changes, func(i, j int) bool { return changes[i].Key < changes[j].Key })
+	for _, c := range changes {
+		r, err := h.safeApply(ctx, []publish.Change{c})
+		if err != nil {
+			r = publish.Result{Outcomes: []publish.Outcome{{Key: c.Key, Err: err}}}
+		}
+		res.Outcomes = append(res.Outcomes, r.Outcomes...)
+		res.Written = append(res.Written, r.Written...)
+		res.Deleted = append(res.Deleted, r.Deleted...)
+	}
+	return res
+}
+
+func (h *Handler) safeApply(ctx context.Context, changes []publish.Change) (res publish.Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return h.pub.Apply(ctx, changes), nil
+}
+
+func (h *Handler) logOutcome(o publish.Outcome) {
+	switch {
+	case o.Err != nil:
+		h.log.Error("will retry", "key", o.Key, "reason", o.Err.Error())
+	case o.Status == "rejected":
+		h.log.Warn("rejected", "key", o.Key, "reason", o.Problems, "kept", o.Path)
+	default:
+		h.log.Info(o.Status, "key", o.Key, "path", o.Path)
+	}
+}
+
+func receiveCount(m events.SQSMessage) int {
+	n, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+	return n
+}

@@ -1,0 +1,392 @@
+package publish
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/postmill/postmill/internal/blob"
+	"github.com/postmill/postmill/internal/catalog"
+	"github.com/postmill/postmill/internal/site"
+)
+
+// tagInfo is what the site's tag index needs from a tag's head.
+type tagInfo struct {
+	slug, name string
+	count      int
+	gen        int64
+}
+
+// applyListings updates every listing the transitions touch, each once:
+// tags first (in parallel), then the site, whose tag index they feed.
+// It returns the keys whose listings could not be brought up to date.
+func (e *Engine) applyListings(ctx context.Context, trans []*transition, rc *recorder) map[string]error {
+	byListing := map[string][]*transition{}
+	for _, t := range trans {
+		seen := map[string]bool{}
+		for _, p := range t.places {
+			if !seen[p.listing] {
+				seen[p.listing] = true
+				byListing[p.listing] = append(byListing[p.listing], t)
+			}
+		}
+	}
+	var tags []string
+	for l := range byListing {
+		if l != catalog.Site {
+			tags = append(tags, l)
+		}
+	}
+	sort.Strings(tags)
+
+	failed := map[string]error{}
+	var mu sync.Mutex
+	fail := func(ts []*transition, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, t := range ts {
+			if failed[t.key] == nil {
+				failed[t.key] = err
+			}
+		}
+	}
+	var infos []tagInfo
+	sem := make(chan struct{}, e.opt.Concurrency)
+	var wg sync.WaitGroup
+	for _, l := range tags {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(l string) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			info, err := e.applyListing(ctx, l, byListing[l], nil, rc)
+			if err != nil {
+				fail(byListing[l], err)
+				return
+			}
+			mu.Lock()
+			infos = append(infos, info)
+			mu.Unlock()
+		}(l)
+	}
+	wg.Wait()
+	sort.Slice(infos, func(i, j int) bool { return infos[i].slug < infos[j].slug })
+	if ts, ok := byListing[catalog.Site]; ok || len(infos) > 0 {
+		if _, err := e.applyListing(ctx, catalog.Site, ts, infos, rc); err != nil {
+			fail(ts, err)
+		}
+	}
+	return failed
+}
+
+type monthState struct {
+	m, before *catalog.Month
+	etag      string
+	touched   bool // changes may be applied (else loaded only to render or refill)
+}
+
+func clone[T any](v *T) *T {
+	b, _ := json.Marshal(v)
+	var c T
+	_ = json.Unmarshal(b, &c)
+	return &c
+}
+
+func same(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+// applyListing brings one listing in line with the transitions, commits
+// its shards and writes the files that changed. It retries when another
+// writer commits first, and checks after writing that the state it
+// rendered is still current.
+func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transition, tags []tagInfo, rc *recorder) (tagInfo, error) {
+	careful := false
+	for _, t := range ts {
+		careful = careful || t.careful
+	}
+	capacity := max(e.r.Config().FeedLimit, e.r.Config().PageSize)
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		head := &catalog.Head{Listing: listing}
+		headTag, err := e.load(ctx, catalog.HeadName(listing), head)
+		if err != nil && !errors.Is(err, blob.ErrNotFound) {
+			return tagInfo{}, fmt.Errorf("load head of %s: %w", listing, err)
+		}
+		var beforeHead *catalog.Head
+		if headTag != "" {
+			beforeHead = clone(head)
+		}
+		months := map[string]*monthState{}
+		loadMonth := func(m string, touch bool) (*monthState, error) {
+			if ms, ok := months[m]; ok {
+				ms.touched = ms.touched || touch
+				return ms, nil
+			}
+			ms := &monthState{m: &catalog.Month{Listing: listing, Month: m}, touched: touch}
+			tag, err := e.load(ctx, catalog.MonthName(listing, m), ms.m)
+			if err != nil && !errors.Is(err, blob.ErrNotFound) {
+				return nil, fmt.Errorf("load month %s of %s: %w", m, listing, err)
+			}
+			ms.etag = tag
+			if tag != "" {
+				ms.before = clone(ms.m)
+			}
+			months[m] = ms
+			return ms, nil
+		}
+
+		now := e.opt.Clock()
+		for _, t := range ts {
+			want := inListing(t.rec.Entry, listing)
+			for _, p := range t.places {
+				if p.listing != listing {
+					continue
+				}
+				ms, err := loadMonth(p.month, true)
+				if err != nil {
+					return tagInfo{}, err
+				}
+				var d *catalog.Entry
+				if want != nil && want.Month == p.month {
+					d = want
+				}
+				ms.m.Put(t.key, t.rec.Rev, d, now)
+			}
+		}
+		headChanged := false
+		for _, m := range sortedMonths(months) {
+			ms := months[m]
+			if ms.touched && head.SetMonth(m, len(ms.m.Entries), ms.m.Gen) {
+				headChanged = true
+			}
+		}
+		for _, t := range ts {
+			if head.Put(t.key, t.rec.Rev, inListing(t.rec.Entry, listing), capacity, now) {
+				headChanged = true
+			}
+		}
+		if filled, err := e.refill(ctx, head, capacity, loadMonth); err != nil {
+			return tagInfo{}, err
+		} else if filled {
+			headChanged = true
+		}
+		for _, ti := range tags {
+			if head.SetTag(ti.slug, ti.name, ti.count, ti.gen) {
+				headChanged = true
+			}
+		}
+		if headChanged {
+			head.Gen++
+		}
+
+		// Months whose links change when a month appears or disappears.
+		for _, m := range neighbourChanges(beforeHead, head) {
+			if _, err := loadMonth(m, false); err != nil {
+				return tagInfo{}, err
+			}
+		}
+
+		// Commit months first, then the head that counts them.
+		conflict := false
+		committed := map[string]string{}
+		for _, m := range sortedMonths(months) {
+			ms := months[m]
+			if !ms.touched || (ms.before != nil && same(ms.before, ms.m)) || (ms.before == nil && len(ms.m.Entries) == 0 && len(ms.m.Tombstones) == 0) {
+				continue
+			}
+			tag, err := e.store(ctx, catalog.MonthName(listing, m), ms.m, ms.etag)
+			if errors.Is(err, blob.ErrPreconditionFailed) {
+				conflict = true
+				break
+			}
+			if err != nil {
+				return tagInfo{}, fmt.Errorf("store month %s of %s: %w", m, listing, err)
+			}
+			committed[catalog.MonthName(listing, m)] = tag
+			ms.etag = tag
+		}
+		if !conflict && headChanged {
+			tag, err := e.store(ctx, catalog.HeadName(listing), head, headTag)
+			if errors.Is(err, blob.ErrPreconditionFailed) {
+				conflict = true
+			} else if err != nil {
+				return tagInfo{}, fmt.Errorf("store head of %s: %w", listing, err)
+			} else {
+				headTag = tag
+			}
+		}
+		if conflict {
+			if err := backoff(ctx, attempt); err != nil {
+				return tagInfo{}, err
+			}
+			continue
+		}
+
+		// Write the files that changed.
+		before, after, err := e.listingFiles(beforeHead, head, months)
+		if err != nil {
+			return tagInfo{}, err
+		}
+		if careful {
+			before = append(before, e.skeleton(listing, months)...)
+		}
+		if err := e.writeFiles(ctx, before, after, careful, rc); err != nil {
+			return tagInfo{}, err
+		}
+
+		// Did anyone commit while we wrote? Then what we wrote may be
+		// stale: go again, comparing with what is stored.
+		moved, err := e.moved(ctx, catalog.HeadName(listing), headTag)
+		if err == nil && !moved {
+			for _, m := range sortedMonths(months) {
+				if ms := months[m]; ms.touched && ms.etag != "" {
+					if moved, err = e.moved(ctx, catalog.MonthName(listing, m), ms.etag); moved || err != nil {
+						break
+					}
+				}
+			}
+		}
+		if err != nil {
+			return tagInfo{}, err
+		}
+		if moved {
+			careful = true
+			continue
+		}
+		return tagInfo{slug: catalog.TagOf(listing), name: head.TagName(), count: head.Count(), gen: head.Gen}, nil
+	}
+	return tagInfo{}, fmt.Errorf("listing %s: %w", listing, errGaveUp)
+}
+
+func inListing(e *catalog.Entry, listing string) *catalog.Entry {
+	if e == nil {
+		return nil
+	}
+	for _, l := range e.Listings() {
+		if l == listing {
+			return e
+		}
+	}
+	return nil
+}
+
+func sortedMonths(m map[string]*monthState) []string {
+	var s []string
+	for k := range m {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	return s
+}
+
+// neighbourChanges lists months whose newer/older links differ between
+// two heads.
+func neighbourChanges(before, after *catalog.Head) []string {
+	var out []string
+	for _, m := range after.Months {
+		n1, o1 := site.Neighbours(before, m.Month)
+		n2, o2 := site.Neighbours(after, m.Month)
+		if n1 != n2 || o1 != o2 {
+			out = append(out, m.Month)
+		}
+	}
+	return out
+}
+
+// refill tops the head up from the months when removals left it short.
+func (e *Engine) refill(ctx context.Context, head *catalog.Head, capacity int, loadMonth func(string, bool) (*monthState, error)) (bool, error) {
+	if !head.NeedsRefill(capacity) {
+		return false, nil
+	}
+	var candidates []catalog.Entry
+	for _, m := range head.RefillMonths() {
+		ms, err := loadMonth(m, false)
+		if err != nil {
+			return false, err
+		}
+		candidates = append(candidates, head.Missing(ms.m.Entries)...)
+		if len(head.Entries)+len(candidates) >= capacity {
+			break
+		}
+	}
+	filled := false
+	for _, c := range candidates {
+		if !head.NeedsRefill(capacity) {
+			break
+		}
+		var rec catalog.Record
+		if _, err := e.load(ctx, catalog.RecordName(c.Key), &rec); err != nil {
+			if errors.Is(err, blob.ErrNotFound) {
+				continue
+			}
+			return false, fmt.Errorf("load record of %s: %w", c.Key, err)
+		}
+		if rec.Entry == nil || inListing(rec.Entry, head.Listing) == nil {
+			continue
+		}
+		head.Add(*rec.Entry)
+		filled = true
+	}
+	return filled, nil
+}
+
+// listingFiles renders the files of a listing's head and of the months
+// loaded, before and after the change.
+func (e *Engine) listingFiles(beforeHead, head *catalog.Head, months map[string]*monthState) (before, after []site.File, err error) {
+	if beforeHead != nil {
+		if before, err = e.r.HeadFiles(beforeHead); err != nil {
+			return nil, nil, err
+		}
+	}
+	if after, err = e.r.HeadFiles(head); err != nil {
+		return nil, nil, err
+	}
+	for _, m := range sortedMonths(months) {
+		ms := months[m]
+		if ms.before != nil && beforeHead != nil {
+			b, err := e.r.MonthFiles(beforeHead, ms.before)
+			if err != nil {
+				return nil, nil, err
+			}
+			before = append(before, b...)
+		}
+		a, err := e.r.MonthFiles(head, ms.m)
+		if err != nil {
+			return nil, nil, err
+		}
+		after = append(after, a...)
+	}
+	return before, after, nil
+}
+
+// skeleton lists every file a listing could have, so a careful pass can
+// delete leftovers that no state remembers.
+func (e *Engine) skeleton(listing string, months map[string]*monthState) []site.File {
+	var fs []site.File
+	for _, k := range site.ListingKeys(listing) {
+		fs = append(fs, site.File{Key: k})
+	}
+	for m := range months {
+		for _, k := range site.MonthKeys(listing, m) {
+			fs = append(fs, site.File{Key: k})
+		}
+	}
+	return fs
+}
+
+// moved reports whether the shard's ETag is no longer etag.
+func (e *Engine) moved(ctx context.Context, name, etag string) (bool, error) {
+	a, err := e.src.Attributes(ctx, e.stateKey(name))
+	if errors.Is(err, blob.ErrNotFound) {
+		return etag != "", nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check %s: %w", name, err)
+	}
+	return a.ETag != etag, nil
+}

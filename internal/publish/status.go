@@ -1,0 +1,50 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/postmill/postmill/internal/blob"
+	"github.com/postmill/postmill/internal/catalog"
+)
+
+// Status is what an author can read about their post after an upload, at
+// StatusKey(key) in the source bucket.
+type Status struct {
+	Key    string `json:"key"`
+	Status string `json:"status"`
+	// URL is where the post is live. After a rejection it is the version
+	// that stayed on the site, if any.
+	URL      string   `json:"url,omitempty"`
+	Problems []string `json:"problems,omitempty"`
+	Revision int64    `json:"revision"`
+}
+
+// StatusKey is where the status of the post at key is kept.
+func (e *Engine) StatusKey(key string) string { return e.opt.StatePrefix + "status/" + key + ".json" }
+
+func (e *Engine) status(r *catalog.Record) Status {
+	s := Status{Key: r.Key, Status: r.Status, Problems: r.Problems, Revision: r.Rev}
+	if r.Entry != nil {
+		s.URL = e.r.Config().URL(r.Entry.Path)
+	}
+	return s
+}
+
+// writeStatus updates the author's status object when what it says
+// changed.
+func (e *Engine) writeStatus(ctx context.Context, old, rec *catalog.Record) error {
+	a, b := e.status(old), e.status(rec)
+	if old.Rev > 0 && a.Status == b.Status && a.URL == b.URL && slices.Equal(a.Problems, b.Problems) {
+		return nil
+	}
+	data, err := encode(b)
+	if err != nil {
+		return err
+	}
+	if _, err := e.src.Write(ctx, e.StatusKey(rec.Key), data, &blob.WriteOptions{ContentType: "application/json"}); err != nil {
+		return fmt.Errorf("write status of %s: %w", rec.Key, err)
+	}
+	return nil
+}
