@@ -94,11 +94,14 @@ func Endpoint(t testing.TB) string {
 }
 
 // Config returns an aws.Config for the emulator: static credentials
-// test/test, region us-east-1 or $AWS_REGION, a few retries, and request
-// checksums only where an operation requires them, since emulators lag
-// behind the SDK's default of checksumming every upload with trailers.
-// It deliberately does not read shared config files or profiles, so a
-// developer's ~/.aws cannot redirect tests.
+// test/test, region us-east-1 or $AWS_REGION, three attempts per request,
+// and checksums only where an operation requires them. The SDK's default
+// sends every upload aws-chunked with a CRC32 trailer; moto 5.2 accepts
+// that, but older moto releases and other emulators do not, and plain
+// requests are easier to read in the emulator's log.
+//
+// It deliberately reads no shared config files or profiles, so a
+// developer's ~/.aws cannot point tests at a real account.
 func Config(t testing.TB) aws.Config {
 	t.Helper()
 	region := os.Getenv(EnvRegion)
@@ -251,10 +254,7 @@ func startMoto() (string, error) {
 			"(install it with pip install 'moto[server]'), or set %s=1 to skip integration tests",
 			EnvEndpoint, EnvSkip)
 	}
-	var errs []error
-	for range startTries {
-		// The free port can be taken between our probe and moto's bind;
-		// that shows as moto exiting early, so try another.
+	for try := 1; ; try++ {
 		s, err := startServer(path)
 		if err == nil {
 			mu.Lock()
@@ -262,18 +262,15 @@ func startMoto() (string, error) {
 			mu.Unlock()
 			return s.url, nil
 		}
-		errs = append(errs, err)
-		var early *exitedEarly
-		if !errors.As(err, &early) {
-			break
+		// The free port can be taken between our probe and moto's
+		// bind; only that is worth another try.
+		if !errors.Is(err, errPortTaken) || try == startTries {
+			return "", err
 		}
 	}
-	return "", errors.Join(errs...)
 }
 
-type exitedEarly struct{ msg string }
-
-func (e *exitedEarly) Error() string { return e.msg }
+var errPortTaken = errors.New("port taken")
 
 func startServer(path string) (*server, error) {
 	port, err := freePort()
@@ -298,7 +295,7 @@ func startServer(path string) (*server, error) {
 		log:    logFile.Name(),
 		exited: make(chan struct{}),
 	}
-	startErr := make(chan error, 1)
+	launched := make(chan error, 1)
 	go func() {
 		// On Linux moto gets SIGKILL when the thread that started it
 		// exits (Pdeathsig is per thread, not per process), so that
@@ -308,14 +305,14 @@ func startServer(path string) (*server, error) {
 		// is gone.
 		runtime.LockOSThread()
 		if err := cmd.Start(); err != nil {
-			startErr <- err
+			launched <- err
 			return
 		}
-		startErr <- nil
+		launched <- nil
 		cmd.Wait()
 		close(s.exited)
 	}()
-	if err := <-startErr; err != nil {
+	if err := <-launched; err != nil {
 		os.Remove(s.log)
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
@@ -340,8 +337,13 @@ func (s *server) waitReady() error {
 		}
 		select {
 		case <-s.exited:
-			return &exitedEarly{fmt.Sprintf("moto_server on %s exited before answering (%v); its log ends:\n%s",
-				s.url, s.cmd.ProcessState, tail(s.log))}
+			log := tail(s.log)
+			err := fmt.Errorf("moto_server on %s exited before answering (%v); its log ends:\n%s",
+				s.url, s.cmd.ProcessState, log)
+			if strings.Contains(log, "Address already in use") {
+				err = fmt.Errorf("%w: %w", errPortTaken, err)
+			}
+			return err
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {

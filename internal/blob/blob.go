@@ -63,9 +63,15 @@ type Attributes struct {
 	VersionID string
 }
 
+// DefaultContentType is the content type of an object written without
+// one, as S3 stores it for SDK uploads.
+const DefaultContentType = "application/octet-stream"
+
 // WriteOptions controls Bucket.Write. A nil *WriteOptions is an
-// unconditional write with no content type, cache control or metadata.
+// unconditional write with the default content type, no cache control and
+// no metadata.
 type WriteOptions struct {
+	// ContentType is DefaultContentType if empty.
 	ContentType  string
 	CacheControl string
 

@@ -186,6 +186,28 @@ type Head struct {
 	Tombstones []Tombstone `json:"tombstones,omitempty"`
 }
 
+// LiveMonths are the months that hold entries, newest first.
+func (h *Head) LiveMonths() []MonthCount {
+	var out []MonthCount
+	for _, m := range h.Months {
+		if m.Count > 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// LiveTags are the site's tags that have posts, by slug.
+func (h *Head) LiveTags() []TagCount {
+	var out []TagCount
+	for _, t := range h.Tags {
+		if t.Count > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // Count is the number of entries in the listing.
 func (h *Head) Count() int {
 	n := 0
@@ -209,7 +231,7 @@ func MonthOf(t time.Time, loc *time.Location) string { return t.In(loc).Format("
 
 // Shard names, relative to the state prefix. Keys are escaped so that any
 // source key maps to one flat, readable name.
-func RecordName(key string) string  { return "posts/" + url.PathEscape(key) + ".json" }
+func RecordName(key string) string   { return "posts/" + url.PathEscape(key) + ".json" }
 func HeadName(listing string) string { return "lists/" + listing + "/head.json" }
 func MonthName(listing, month string) string {
 	return "lists/" + listing + "/" + month + ".json"
@@ -350,11 +372,9 @@ func (h *Head) SetMonth(m string, count int, gen int64) bool {
 		if h.Months[i].Gen > gen || (h.Months[i].Gen == gen && h.Months[i].Count == count) {
 			return false
 		}
-		if count == 0 {
-			h.Months = append(h.Months[:i:i], h.Months[i+1:]...)
-		} else {
-			h.Months[i] = MonthCount{Month: m, Count: count, Gen: gen}
-		}
+		// A month that empties keeps its row with count 0, so the
+		// generation still guards against an older count coming back.
+		h.Months[i] = MonthCount{Month: m, Count: count, Gen: gen}
 		return true
 	}
 	if count == 0 {
@@ -375,11 +395,8 @@ func (h *Head) SetTag(slug, name string, count int, gen int64) bool {
 		if t.Gen > gen || (t.Gen == gen && t.Count == count && t.Name == name) {
 			return false
 		}
-		if count == 0 {
-			h.Tags = append(h.Tags[:i:i], h.Tags[i+1:]...)
-		} else {
-			h.Tags[i] = TagCount{Slug: slug, Name: name, Count: count, Gen: gen}
-		}
+		// An emptied tag keeps its row with count 0, as months do.
+		h.Tags[i] = TagCount{Slug: slug, Name: name, Count: count, Gen: gen}
 		return true
 	}
 	if count == 0 {
@@ -393,9 +410,15 @@ func (h *Head) SetTag(slug, name string, count int, gen int64) bool {
 
 // TagName is the display spelling of the head's tag: the one its newest
 // post uses.
-func (h *Head) TagName() string {
-	slug := TagOf(h.Listing)
-	for _, e := range h.Entries {
+func (h *Head) TagName() string { return tagName(h.Listing, h.Entries) }
+
+// TagName is the tag's spelling in this month: the one its newest post
+// uses, so a month's page depends on nothing outside the month.
+func (m *Month) TagName() string { return tagName(m.Listing, m.Entries) }
+
+func tagName(listing string, es []Entry) string {
+	slug := TagOf(listing)
+	for _, e := range es {
 		for _, t := range e.Tags {
 			if t.Slug == slug {
 				return t.Name
@@ -419,7 +442,7 @@ func (h *Head) RefillMonths() []string {
 	if n := len(h.Entries); n > 0 {
 		oldest = h.Entries[n-1].Month
 	}
-	for _, m := range h.Months {
+	for _, m := range h.LiveMonths() {
 		if oldest == "" || m.Month <= oldest {
 			ms = append(ms, m.Month)
 		}

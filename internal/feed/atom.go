@@ -106,7 +106,7 @@ func newAtomEntry(e *Entry) atomEntry {
 		Published: timestamp(e.Published),
 		Updated:   timestamp(e.updated()),
 	}
-	if !e.Author.IsZero() {
+	if !e.Author.isZero() {
 		x.Author = atomAuthor(e.Author)
 	}
 	for i, c := range e.Categories {

@@ -17,21 +17,22 @@ import (
 
 // renderCases are the feeds every Atom and JSON test runs over.
 var renderCases = []struct {
-	name string
-	feed func() Feed
-	ids  []string // expected entry ids, in output order
+	name   string
+	feed   func() Feed
+	golden bool     // compare with testdata/<name>.{atom,json}.golden
+	ids    []string // expected entry ids, in output order
 }{
-	{"tag", tagFeed, []string{
+	{"tag", tagFeed, true, []string{
 		"tag:example.com,2024-03-01:/posts/h%C3%A9llo%20w%C3%B6rld/",
 		"tag:example.com,2024-02-15:/posts/errors/",
 		"tag:example.com,2024-01-10:/posts/generics/",
 	}},
-	{"site", siteFeed, []string{
+	{"site", siteFeed, true, []string{
 		"tag:example.com,2024-04-01:/posts/a-side/",
 		"tag:example.com,2024-04-01:/posts/b-side/",
 		"tag:example.com,2024-03-01:/posts/h%C3%A9llo%20w%C3%B6rld/",
 	}},
-	{"empty", emptyFeed, nil},
+	{"empty", emptyFeed, false, nil},
 }
 
 func mustAtom(t testing.TB, f Feed) []byte {
@@ -44,7 +45,10 @@ func mustAtom(t testing.TB, f Feed) []byte {
 }
 
 func TestAtomGolden(t *testing.T) {
-	for _, tc := range renderCases[:2] {
+	for _, tc := range renderCases {
+		if !tc.golden {
+			continue
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			checkGolden(t, tc.name+".atom.golden", mustAtom(t, tc.feed()))
 		})
@@ -145,7 +149,7 @@ func TestFeedsParseWithGofeed(t *testing.T) {
 						t.Errorf("%s: summary = %q, want %q", e.ID, it.Description, wantSummary)
 					}
 					wantAuthor := ""
-					if !e.Author.IsZero() {
+					if !e.Author.isZero() {
 						wantAuthor = e.Author.Name
 					}
 					var gotAuthor string
@@ -387,7 +391,7 @@ func TestRenderIsDeterministic(t *testing.T) {
 				}
 				for n := range len(f.Entries) {
 					shuffled := tc.feed()
-					shuffled.Entries = append(shuffled.Entries[n:], shuffled.Entries[:n]...)
+					shuffled.Entries = slices.Concat(shuffled.Entries[n:], shuffled.Entries[:n])
 					slices.Reverse(shuffled.Entries)
 					got, err := render.fn(shuffled)
 					if err != nil {

@@ -16,8 +16,8 @@ type Person struct {
 	URI   string // the person's home page, absolute
 }
 
-// IsZero reports whether p is empty, meaning "no author given".
-func (p Person) IsZero() bool { return p == Person{} }
+// isZero reports whether p is empty, meaning "no author given".
+func (p Person) isZero() bool { return p == Person{} }
 
 // Category is one tag of an entry.
 type Category struct {
@@ -94,7 +94,7 @@ func (f Feed) Validate() error {
 			return fmt.Errorf("feed %s %q is not an absolute url", u.name, u.value)
 		}
 	}
-	if f.Author.IsZero() {
+	if f.Author.isZero() {
 		return errors.New("feed has no author")
 	}
 	if err := validatePerson(f.Author); err != nil {
@@ -141,7 +141,7 @@ func (e *Entry) validate() error {
 	if !inRFC3339Range(e.Published) || !inRFC3339Range(e.Updated) {
 		return errors.New("time outside years 0000-9999")
 	}
-	if !e.Author.IsZero() {
+	if !e.Author.isZero() {
 		if err := validatePerson(e.Author); err != nil {
 			return fmt.Errorf("author: %w", err)
 		}

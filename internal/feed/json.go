@@ -106,7 +106,7 @@ func newJSONItem(e *Entry) jsonItem {
 		DatePublished: timestamp(e.Published),
 		DateModified:  timestamp(e.updated()),
 	}
-	if !e.Author.IsZero() {
+	if !e.Author.isZero() {
 		it.Authors = []*feeds.JSONAuthor{jsonAuthor(e.Author)}
 	}
 	for i, c := range e.Categories {

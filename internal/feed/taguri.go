@@ -9,14 +9,18 @@ import (
 //
 //	"tag:" authority "," YYYY-MM-DD ":" specific
 //
-// which makes a good Atom id: it never changes when the site moves to
-// another domain or a post's URL changes, as long as the caller keeps
-// passing the same arguments. authority is a domain name or an email
-// address the site controlled on date; date is reckoned in UTC, as the
-// RFC requires. specific is raw text such as a post's path: every byte
-// other than ASCII letters, digits and "/:.-_~" is percent-encoded (UTF-8
-// bytes, upper-case hex), so the result is always a valid URI and IRI.
-// Pass specific unescaped: a "%" is itself encoded.
+// which makes a good Atom id: it names who minted it and when, not where
+// the post lives, so it stays valid if the site later moves. It changes
+// only when the arguments do, so derive them from what is fixed once a
+// post is published (the first publication date, the original slug).
+//
+// authority is a domain name or an email address the site controlled on
+// date; date is reckoned in UTC, as the RFC requires. specific is raw text
+// such as a post's path: every byte other than ASCII letters, digits and
+// "/:.-_~" is percent-encoded (UTF-8 bytes, upper-case hex), so the result
+// is always a valid URI and IRI. Pass specific unescaped: a "%" is itself
+// encoded. Bytes of authority other than letters, digits and "-._@" are
+// encoded the same way.
 func TagURI(authority string, date time.Time, specific string) string {
 	var b strings.Builder
 	b.Grow(len("tag:,2006-01-02:") + len(authority) + len(specific))

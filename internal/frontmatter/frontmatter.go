@@ -3,8 +3,8 @@
 // lines, or a JSON object.
 //
 // It works in two steps, like Hugo's page parser: Split locates the block
-// and the body without decoding anything, then Parse decodes the block into
-// plain Go values. It knows nothing of what the fields mean; interpreting
+// and the body without decoding anything, then Decode turns the block into
+// plain Go values; Parse does both. It knows nothing of what the fields mean; interpreting
 // titles, dates and tags is the job of package post.
 package frontmatter
 
@@ -89,8 +89,10 @@ var bom = []byte("\xef\xbb\xbf")
 
 // Split locates the front matter block of src. A byte order mark is
 // ignored and CRLF line endings are read as LF; blank lines before the
-// block are allowed. A file that starts with neither fence nor "{" has no
-// front matter: Format is None and Body is the whole file.
+// block are allowed. YAML may also close with "...". A JSON block ends at
+// its closing brace; the rest of that line, unless blank, starts the body.
+// A file that starts with neither fence nor "{" has no front matter:
+// Format is None and Body is the whole file.
 func Split(src []byte) (Block, error) {
 	src = bytes.TrimPrefix(src, bom)
 	if bytes.Contains(src, []byte("\r")) {
@@ -180,8 +182,10 @@ func jsonError(doc []byte, line int, err error) error {
 	case errors.As(err, &typ):
 		off = typ.Offset
 	}
-	if off >= 0 && int(off) <= len(doc) {
-		line += bytes.Count(doc[:off], []byte("\n"))
+	// The decoder stops after reading the offending byte, so that byte,
+	// which may itself be a newline, is the one before the offset.
+	if off > 0 && int(off) <= len(doc) {
+		line += bytes.Count(doc[:off-1], []byte("\n"))
 	}
 	return &Error{Line: line, Msg: "invalid JSON front matter: " + strings.TrimPrefix(err.Error(), "json: ")}
 }
@@ -255,6 +259,23 @@ func decodeTOML(b Block) (map[string]any, error) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
 
+// yamlParserProblems are the messages of yaml.v3's parser, as opposed to
+// its scanner. yaml.v3 reports a parser error's line counting from 0 (and
+// omits it on the first line), but a scanner error's counting from 1.
+var yamlParserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
 func decodeYAML(b Block) (map[string]any, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b.Raw, &root); err != nil {
@@ -262,8 +283,11 @@ func decodeYAML(b Block) (map[string]any, error) {
 		line := b.Line
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
 			n, _ := strconv.Atoi(m[1])
-			line = b.Line + n - 1
 			msg = msg[len(m[0]):]
+			if yamlParserProblems[msg] {
+				n++
+			}
+			line = b.Line + n - 1
 		} else {
 			msg = strings.TrimPrefix(msg, "yaml: ")
 		}
@@ -300,8 +324,9 @@ const maxAliasValues = 10000
 // yamlDecoder converts a node tree to plain values. Timestamps are kept as
 // their text so that offset-less times can be read in the site's zone.
 type yamlDecoder struct {
-	base        int // the file line of the block's first line
-	aliasValues int // values produced through aliases so far
+	base        int        // the file line of the block's first line
+	aliasValues int        // values produced through aliases so far
+	alias       *yaml.Node // the outermost alias being expanded
 }
 
 func (y *yamlDecoder) errorf(n *yaml.Node, format string, args ...any) error {
@@ -314,7 +339,9 @@ func (y *yamlDecoder) value(n *yaml.Node, depth int, viaAlias bool) (any, error)
 	}
 	if viaAlias {
 		if y.aliasValues++; y.aliasValues > maxAliasValues {
-			return nil, y.errorf(n, "YAML front matter expands aliases to more than %d values", maxAliasValues)
+			// Point at the alias written in the document, not at the
+			// anchored node it copies.
+			return nil, y.errorf(y.alias, "YAML front matter expands aliases to more than %d values", maxAliasValues)
 		}
 	}
 	switch n.Kind {
@@ -326,6 +353,9 @@ func (y *yamlDecoder) value(n *yaml.Node, depth int, viaAlias bool) (any, error)
 	case yaml.AliasNode:
 		if n.Alias == nil {
 			return nil, y.errorf(n, "invalid YAML front matter: unknown alias %q", n.Value)
+		}
+		if !viaAlias {
+			y.alias = n
 		}
 		return y.value(n.Alias, depth+1, true)
 	case yaml.MappingNode:

@@ -53,7 +53,9 @@ func Slugify(s string) string {
 		hyphen = false
 		b.WriteRune(fold(r))
 	}
-	return b.String()
+	// Folding can leave a letter and mark that compose only in lower case
+	// ("Y" and a ring above, whose lower case is "ẙ"), so normalize again.
+	return norm.NFC.String(b.String())
 }
 
 // fold maps r to the lower case of its case-folding class, so that "ς",

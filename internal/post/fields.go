@@ -197,6 +197,8 @@ func (r *reader) strs(key string) []string {
 	var out []string
 	for _, e := range list {
 		switch s := e.(type) {
+		case nil:
+			// An empty entry ("tags: [go, ~]") is no entry.
 		case string:
 			if !r.text(key, s) {
 				return nil
@@ -253,6 +255,9 @@ func (r *reader) author(key string) Author {
 		// does not depend on map order. An all-lower-case key wins.
 		f := map[string]string{}
 		for _, k := range sortedKeys(x) {
+			if x[k] == nil {
+				continue
+			}
 			s, ok := x[k].(string)
 			if !ok {
 				r.fail(key, "%q: want text, got %s", k, kind(x[k]))
@@ -343,6 +348,8 @@ func (r *reader) date(key string, loc *time.Location) (time.Time, bool) {
 
 func kind(v any) string {
 	switch v.(type) {
+	case nil:
+		return "nothing"
 	case string:
 		return "text"
 	case bool:

@@ -111,6 +111,9 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 		careful = careful || t.careful
 	}
 	capacity := max(e.r.Config().FeedLimit, e.r.Config().PageSize)
+	// Months whose files an earlier attempt wrote: a later attempt must
+	// render them again, or a stale page it wrote could outlive it.
+	rendered := map[string]bool{}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		head := &catalog.Head{Listing: listing}
 		headTag, err := e.load(ctx, catalog.HeadName(listing), head)
@@ -184,6 +187,11 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 			head.Gen++
 		}
 
+		for m := range rendered {
+			if _, err := loadMonth(m, false); err != nil {
+				return tagInfo{}, err
+			}
+		}
 		// Months whose links change when a month appears or disappears.
 		for _, m := range neighbourChanges(beforeHead, head) {
 			if _, err := loadMonth(m, false); err != nil {
@@ -221,6 +229,17 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 			}
 		}
 		if conflict {
+			if len(committed) > 0 {
+				// Months committed in this attempt look unchanged to
+				// the next one, so their files must be checked, not
+				// diffed.
+				careful = true
+				for m := range months {
+					if _, ok := committed[catalog.MonthName(listing, m)]; ok {
+						rendered[m] = true
+					}
+				}
+			}
 			if err := backoff(ctx, attempt); err != nil {
 				return tagInfo{}, err
 			}
@@ -238,16 +257,19 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 		if err := e.writeFiles(ctx, before, after, careful, rc); err != nil {
 			return tagInfo{}, err
 		}
+		for m := range months {
+			rendered[m] = true
+		}
 
 		// Did anyone commit while we wrote? Then what we wrote may be
 		// stale: go again, comparing with what is stored.
 		moved, err := e.moved(ctx, catalog.HeadName(listing), headTag)
 		if err == nil && !moved {
+			// Every month rendered counts, not only those changed here:
+			// a neighbour's page written from a stale read is as wrong.
 			for _, m := range sortedMonths(months) {
-				if ms := months[m]; ms.touched && ms.etag != "" {
-					if moved, err = e.moved(ctx, catalog.MonthName(listing, m), ms.etag); moved || err != nil {
-						break
-					}
+				if moved, err = e.moved(ctx, catalog.MonthName(listing, m), months[m].etag); moved || err != nil {
+					break
 				}
 			}
 		}

@@ -144,8 +144,8 @@ func (b *Bucket) Attributes(ctx context.Context, key string) (blob.Attributes, e
 
 // Write implements blob.Bucket with a single PutObject. S3 does not
 // return the stored object's content type, cache control or modification
-// time, so the attributes returned are the ones asked for, with the ETag
-// and version S3 assigned and no ModTime.
+// time, so the attributes returned are the ones sent, with the ETag and
+// version S3 assigned and no ModTime.
 func (b *Bucket) Write(ctx context.Context, key string, data []byte, opts *blob.WriteOptions) (blob.Attributes, error) {
 	if err := opts.Validate(); err != nil {
 		return blob.Attributes{}, fmt.Errorf("put %q: %w", key, err)
@@ -153,16 +153,20 @@ func (b *Bucket) Write(ctx context.Context, key string, data []byte, opts *blob.
 	if opts == nil {
 		opts = &blob.WriteOptions{}
 	}
+	contentType := opts.ContentType
+	if contentType == "" {
+		// The SDK would send this default anyway; saying so keeps the
+		// returned attributes true without relying on it.
+		contentType = blob.DefaultContentType
+	}
 	in := &s3.PutObjectInput{
 		Bucket: aws.String(b.bucket),
 		Key:    aws.String(key),
 		// A seekable body lets the SDK rewind it to retry.
 		Body:          bytes.NewReader(data),
 		ContentLength: aws.Int64(int64(len(data))),
+		ContentType:   aws.String(contentType),
 		Metadata:      lowerKeys(opts.Metadata),
-	}
-	if opts.ContentType != "" {
-		in.ContentType = aws.String(opts.ContentType)
 	}
 	if opts.CacheControl != "" {
 		in.CacheControl = aws.String(opts.CacheControl)
@@ -181,7 +185,7 @@ func (b *Bucket) Write(ctx context.Context, key string, data []byte, opts *blob.
 		Key:          key,
 		Size:         int64(len(data)),
 		ETag:         aws.ToString(out.ETag),
-		ContentType:  opts.ContentType,
+		ContentType:  contentType,
 		CacheControl: opts.CacheControl,
 		Metadata:     lowerKeys(opts.Metadata),
 		VersionID:    aws.ToString(out.VersionId),

@@ -342,7 +342,7 @@ func (r *Renderer) HeadFiles(h *catalog.Head) ([]File, error) {
 			list.Older = &theme.Link{Title: monthLabel(older), URL: monthPath(h.Listing, older)}
 		}
 	}
-	for _, m := range h.Months {
+	for _, m := range h.LiveMonths() {
 		list.Archive = append(list.Archive, theme.ArchiveMonth{Label: monthLabel(m.Month), URL: monthPath(h.Listing, m.Month), Count: m.Count})
 	}
 	page := theme.Page{
@@ -382,7 +382,7 @@ func olderMonth(h *catalog.Head, shown []catalog.Entry) string {
 		return ""
 	}
 	last := shown[len(shown)-1].Month
-	for _, m := range h.Months {
+	for _, m := range h.LiveMonths() {
 		if m.Month < last {
 			return m.Month
 		}
@@ -393,7 +393,7 @@ func olderMonth(h *catalog.Head, shown []catalog.Entry) string {
 func (r *Renderer) siteFiles(h *catalog.Head) ([]File, error) {
 	var files []File
 	tp := theme.TagsPage{}
-	for _, t := range h.Tags {
+	for _, t := range h.LiveTags() {
 		tp.Tags = append(tp.Tags, theme.Tag{Name: t.Name, URL: tagPath(t.Slug), Count: t.Count})
 	}
 	tf, err := r.html("tags/index.html", func(b *bytes.Buffer) error {
@@ -417,7 +417,7 @@ func (r *Renderer) siteFiles(h *catalog.Head) ([]File, error) {
 		newest = h.Entries[0].Updated
 	}
 	pages := []feed.SitemapURL{{Loc: r.cfg.URL("/"), LastMod: newest}, {Loc: r.cfg.URL("/tags/")}}
-	for _, t := range h.Tags {
+	for _, t := range h.LiveTags() {
 		pages = append(pages, feed.SitemapURL{Loc: r.cfg.URL(tagPath(t.Slug))})
 	}
 	sm, err := feed.Sitemap(pages)
@@ -425,7 +425,7 @@ func (r *Renderer) siteFiles(h *catalog.Head) ([]File, error) {
 		return nil, err
 	}
 	index := []feed.SitemapURL{{Loc: r.cfg.URL("/sitemaps/pages.xml")}}
-	for _, m := range h.Months {
+	for _, m := range h.LiveMonths() {
 		index = append(index, feed.SitemapURL{Loc: r.cfg.URL("/sitemaps/" + m.Month + ".xml")})
 	}
 	si, err := feed.SitemapIndex(index)
@@ -450,8 +450,8 @@ func (r *Renderer) MonthFiles(h *catalog.Head, m *catalog.Month) ([]File, error)
 		Entries: r.summaries(m.Entries),
 	}
 	if m.Listing != catalog.Site {
-		list.Heading = h.TagName() + ": " + monthLabel(m.Month)
-		list.Intro = "Posts tagged “" + h.TagName() + "” in " + monthLabel(m.Month) + "."
+		list.Heading = m.TagName() + ": " + monthLabel(m.Month)
+		list.Intro = "Posts tagged “" + m.TagName() + "” in " + monthLabel(m.Month) + "."
 	}
 	if newer, older := neighbours(h, m.Month); newer != "" || older != "" {
 		if newer != "" {
@@ -470,7 +470,7 @@ func (r *Renderer) MonthFiles(h *catalog.Head, m *catalog.Month) ([]File, error)
 		Feeds:       []theme.Link{{Title: r.cfg.Title, URL: r.cfg.URL("/index.xml")}},
 	}
 	if m.Listing != catalog.Site {
-		page.Feeds = append(page.Feeds, theme.Link{Title: r.cfg.Title + " – " + h.TagName(), URL: r.cfg.URL(lp + "index.xml")})
+		page.Feeds = append(page.Feeds, theme.Link{Title: r.cfg.Title + " – " + m.TagName(), URL: r.cfg.URL(lp + "index.xml")})
 	}
 	hf, err := r.html(permalink.File(p), func(b *bytes.Buffer) error { return r.theme.RenderList(b, r.siteView, page, list) })
 	if err != nil {
@@ -496,13 +496,14 @@ func neighbours(h *catalog.Head, month string) (newer, older string) {
 	if h == nil {
 		return "", ""
 	}
-	for i, m := range h.Months { // newest first
+	live := h.LiveMonths() // newest first
+	for i, m := range live {
 		if m.Month == month {
 			if i > 0 {
-				newer = h.Months[i-1].Month
+				newer = live[i-1].Month
 			}
-			if i+1 < len(h.Months) {
-				older = h.Months[i+1].Month
+			if i+1 < len(live) {
+				older = live[i+1].Month
 			}
 		}
 	}

@@ -110,6 +110,9 @@ func testRoundTrip(t *testing.T, b blob.Bucket) {
 		t.Errorf("Read after mutating caller slices: got %q, %v; want stored data unchanged", again, err)
 	}
 	// Nor does the metadata map.
+	if attrs.Metadata == nil {
+		return
+	}
 	attrs.Metadata["author"] = "mallory"
 	if again, err := b.Attributes(ctx, "posts/hello.md"); err != nil || again.Metadata["author"] != "ada" {
 		t.Errorf("Attributes after mutating metadata: got %v, %v; want author ada", again.Metadata, err)
@@ -158,6 +161,10 @@ func testETag(t *testing.T, b blob.Bucket) {
 	}
 	if head.ETag != again.ETag {
 		t.Errorf("Attributes ETag %s, Write returned %s", head.ETag, again.ETag)
+	}
+	// Written without options, so with the default content type.
+	if again.ContentType != blob.DefaultContentType || head.ContentType != blob.DefaultContentType {
+		t.Errorf("ContentType: Write returned %q, Attributes %q; want %q", again.ContentType, head.ContentType, blob.DefaultContentType)
 	}
 }
 

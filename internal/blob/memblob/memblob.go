@@ -23,10 +23,6 @@ import (
 	"github.com/postmill/postmill/internal/blob"
 )
 
-// defaultContentType is what S3 stores when a PutObject names no content
-// type: the AWS SDK for Go sends it for every untyped body.
-const defaultContentType = "application/octet-stream"
-
 // defaultPageSize is S3's ListObjectsV2 default and maximum.
 const defaultPageSize = 1000
 
@@ -133,7 +129,7 @@ func (b *Bucket) Write(ctx context.Context, key string, data []byte, opts *blob.
 		ModTime: b.now().UTC().Truncate(time.Second),
 	}
 	if attrs.ContentType == "" {
-		attrs.ContentType = defaultContentType
+		attrs.ContentType = blob.DefaultContentType
 	}
 
 	b.mu.Lock()

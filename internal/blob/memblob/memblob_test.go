@@ -35,7 +35,7 @@ func TestDefaultContentType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := attrs.ContentType, "application/octet-stream"; got != want {
+	if got, want := attrs.ContentType, blob.DefaultContentType; got != want {
 		t.Errorf("ContentType: got %q, want %q", got, want)
 	}
 }
