@@ -53,9 +53,6 @@ func Absolutize(fragment string, base *url.URL) (string, error) {
 		default:
 			continue
 		}
-		if _, hasAttr := z.TagName(); !hasAttr {
-			continue
-		}
 		tok := z.Token()
 		changed := false
 		for i := range tok.Attr {

@@ -19,6 +19,7 @@ func newPolicy() *bluemonday.Policy {
 	// Highlighted code, its Hugo wrapper and the footnotes section.
 	p.AllowAttrs("class").OnElements("code", "span", "pre", "div")
 	p.AllowAttrs("class").Matching(regexp.MustCompile(`^footnote-(ref|backref)$`)).OnElements("a")
+	p.AllowAttrs("role").Matching(regexp.MustCompile(`^doc-(noteref|backlink|endnotes)$`)).OnElements("a", "div")
 	// Heading ids may hold any letter ("日本語の見出し"); UGCPolicy's
 	// global id pattern would drop those.
 	p.AllowAttrs("id").OnElements("h1", "h2", "h3", "h4", "h5", "h6")
