@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -59,10 +60,10 @@ func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		recs, err := s3event.Parse(m.Body)
 		switch {
 		case errors.Is(err, s3event.ErrTestEvent):
-			h.log.Info("acknowledged s3:TestEvent", "messageId", m.MessageId)
+			h.log.InfoContext(ctx, "acknowledged s3:TestEvent", "messageId", m.MessageId)
 			continue
 		case err != nil:
-			h.log.Error("acknowledged a message that is not an S3 notification", "messageId", m.MessageId, "reason", err.Error())
+			h.log.ErrorContext(ctx, "acknowledged a message that is not an S3 notification", "messageId", m.MessageId, "reason", err.Error())
 			continue
 		}
 		careful := receiveCount(m) > 1
@@ -78,7 +79,7 @@ func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 	res := h.apply(ctx, changes)
 	failed := map[string]error{}
 	for _, o := range res.Outcomes {
-		h.logOutcome(o)
+		h.logOutcome(ctx, o)
 		if o.Err != nil {
 			failed[o.Key] = o.Err
 		}
@@ -88,7 +89,7 @@ func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		if err := h.cdn.Invalidate(ctx, keys); err != nil {
 			// The site is right; the CDN's short TTL on pages and feeds
 			// bounds how long readers see the old version.
-			h.log.Error("invalidation failed", "keys", len(keys), "reason", err.Error())
+			h.log.ErrorContext(ctx, "invalidation failed", "keys", len(keys), "reason", err.Error())
 		}
 	}
 
@@ -111,7 +112,7 @@ func (h *Handler) apply(ctx context.Context, changes []publish.Change) (res publ
 	if err == nil {
 		return res
 	}
-	h.log.Error("batch panicked; retrying keys one by one", "reason", err.Error())
+	h.log.ErrorContext(ctx, "batch panicked; retrying keys one by one", "reason", err.Error())
 	res = publish.Result{}
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Key < changes[j].Key })
 	for _, c := range changes {
@@ -135,14 +136,14 @@ func (h *Handler) safeApply(ctx context.Context, changes []publish.Change) (res 
 	return h.pub.Apply(ctx, changes), nil
 }
 
-func (h *Handler) logOutcome(o publish.Outcome) {
+func (h *Handler) logOutcome(ctx context.Context, o publish.Outcome) {
 	switch {
 	case o.Err != nil:
-		h.log.Error("will retry", "key", o.Key, "reason", o.Err.Error())
+		h.log.ErrorContext(ctx, "will retry", "key", o.Key, "reason", o.Err.Error())
 	case o.Status == "rejected":
-		h.log.Warn("rejected", "key", o.Key, "reason", o.Problems, "kept", o.Path)
+		h.log.WarnContext(ctx, "rejected", "key", o.Key, "reason", strings.Join(o.Problems, "; "), "kept", o.Path)
 	default:
-		h.log.Info(o.Status, "key", o.Key, "path", o.Path)
+		h.log.InfoContext(ctx, o.Status, "key", o.Key, "path", o.Path)
 	}
 }
 

@@ -1,0 +1,61 @@
+// Command render is the Lambda function that publishes posts: it consumes
+// S3 event notifications from SQS and brings the site bucket in line with
+// the source bucket. All logic lives in internal/; this file only wires.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/postmill/postmill/internal/cdn"
+	"github.com/postmill/postmill/internal/handler"
+	"github.com/postmill/postmill/internal/publish"
+	"github.com/postmill/postmill/internal/s3store"
+	"github.com/postmill/postmill/internal/site"
+)
+
+func main() {
+	log := lambdacontext.NewLogger()
+	h, err := setup(context.Background(), log)
+	if err != nil {
+		log.Error("cannot start", "reason", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h.HandleSQS)
+}
+
+func setup(ctx context.Context, log *slog.Logger) (*handler.Handler, error) {
+	cfg, err := site.Load(os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	src, dst := os.Getenv("SOURCE_BUCKET"), os.Getenv("SITE_BUCKET")
+	if src == "" || dst == "" {
+		return nil, fmt.Errorf("SOURCE_BUCKET and SITE_BUCKET must be set (got %q and %q)", src, dst)
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		// Emulators at AWS_ENDPOINT_URL serve buckets by path, not by host.
+		o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL") != ""
+	})
+	r, err := site.NewRenderer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	eng := publish.New(s3store.New(client, src), s3store.New(client, dst), r, publish.Options{})
+	if id := os.Getenv("DISTRIBUTION_ID"); id != "" {
+		return handler.New(eng, cdn.New(cloudfront.NewFromConfig(awsCfg), id, 0, nil), log), nil
+	}
+	return handler.New(eng, nil, log), nil
+}
