@@ -25,17 +25,25 @@ func (e *Engine) claim(ctx context.Context, rec, old *catalog.Record) error {
 		had[p] = true
 	}
 	for _, p := range rec.Paths() {
+		if had[p] {
+			continue // ours since the last version
+		}
+		// Most paths are new: try to create the claim, and only read it
+		// when someone holds it.
+		claim := catalog.Claim{Path: p, Owner: rec.Key, Rev: rec.Rev}
+		_, err := e.store(ctx, catalog.ClaimName(p), claim, "")
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, blob.ErrPreconditionFailed) {
+			return fmt.Errorf("claim %s: %w", p, err)
+		}
 		var c catalog.Claim
 		etag, err := e.load(ctx, catalog.ClaimName(p), &c)
-		switch {
-		case errors.Is(err, blob.ErrNotFound):
-		case err != nil:
-			return fmt.Errorf("load claim of %s: %w", p, err)
-		case c.Owner == rec.Key:
-			if had[p] {
-				continue
-			}
-		default:
+		if err != nil {
+			return fmt.Errorf("load claim of %s: %w", p, err) // a vanished claim: retry
+		}
+		if c.Owner != rec.Key {
 			live, err := e.stillOwns(ctx, c.Owner, p)
 			if err != nil {
 				return err
@@ -44,7 +52,7 @@ func (e *Engine) claim(ctx context.Context, rec, old *catalog.Record) error {
 				return &claimConflict{path: p, owner: c.Owner}
 			}
 		}
-		if _, err := e.store(ctx, catalog.ClaimName(p), catalog.Claim{Path: p, Owner: rec.Key, Rev: rec.Rev}, etag); err != nil {
+		if _, err := e.store(ctx, catalog.ClaimName(p), claim, etag); err != nil {
 			return fmt.Errorf("claim %s: %w", p, err)
 		}
 	}

@@ -366,8 +366,10 @@ func (e *Engine) tryBegin(ctx context.Context, c *Change, o *Outcome) (*transiti
 	}
 
 	// A duplicate or late hint for a version already reflected, with no
-	// repair pending and no scheduled change due, needs no work.
-	if old.Rev > 0 && !c.Careful && len(old.Pending) == 0 && rec.Status != "rejected" &&
+	// repair pending and no scheduled change due, needs no work. A
+	// rejection is always looked at again: a path conflict can resolve
+	// without the file changing.
+	if old.Rev > 0 && !c.Careful && len(old.Pending) == 0 && rec.Status != "rejected" && old.Status != "rejected" &&
 		rec.SourceETag == old.SourceETag && (rec.Status == "deleted") == (old.Status == "deleted") &&
 		(old.NextChange.IsZero() || old.NextChange.After(now)) {
 		o.Status, o.Problems = old.Status, old.Problems
