@@ -123,8 +123,9 @@ type Result struct {
 	// HTML is the body of the post.
 	HTML string
 	// Summary is HTML for list pages and feeds: the part of the body before
-	// the summary divider, or else the first words of its text in a single
-	// paragraph. It is empty when the post has no text.
+	// the summary divider, or else the first words of its text, footnotes
+	// left out, as a single paragraph without markup (see
+	// WithSummaryWords). It is empty when there is no text to show.
 	Summary string
 	// Truncated reports whether the body holds more than Summary, that is,
 	// whether a reader should be offered a "Read more" link.
@@ -144,21 +145,20 @@ type Result struct {
 //
 // Render does not panic on any input; an error means a bug in this package
 // or in one of its libraries.
-func (r *Renderer) Render(src []byte) (res Result, err error) {
+func (r *Renderer) Render(src []byte) (Result, error) {
 	body, divider, err := r.convert(src)
 	if err != nil {
 		return Result{}, err
 	}
-	res.HTML = r.sanitize(body)
-
+	res := Result{HTML: r.sanitize(body)}
 	text := plainText(res.HTML)
 	res.Words = countWords(text.all)
 	if divider >= 0 {
 		res.Summary = strings.TrimSpace(r.sanitize(body[:divider]))
 		res.Truncated = strings.TrimSpace(body[divider:]) != ""
-		return res, nil
+	} else {
+		res.Summary, res.Truncated = summarize(text.body, r.summaryWords)
 	}
-	res.Summary, res.Truncated = summarize(text.body, r.summaryWords)
 	return res, nil
 }
 
@@ -219,31 +219,9 @@ func (*outputBuffer) Flush() error { return nil }
 
 var _ util.BufWriter = (*outputBuffer)(nil)
 
-// wrapCodeBlock writes the elements around a fenced code block. Highlighted
-// blocks get Hugo's <div class="highlight"> so that theme CSS written for
-// Hugo applies; the rest are plain <pre><code>, with a language-* class
-// when the info string named a language chroma does not know.
-func wrapCodeBlock(w util.BufWriter, ctx highlighting.CodeBlockContext, entering bool) {
-	switch {
-	case ctx.Highlighted() && entering:
-		_, _ = w.WriteString(`<div class="highlight">`)
-	case ctx.Highlighted():
-		_, _ = w.WriteString("</div>\n")
-	case entering:
-		_, _ = w.WriteString("<pre><code")
-		if lang, ok := ctx.Language(); ok {
-			_, _ = w.WriteString(` class="language-`)
-			_, _ = w.Write(util.EscapeHTML(lang))
-			_ = w.WriteByte('"')
-		}
-		_ = w.WriteByte('>')
-	default:
-		_, _ = w.WriteString("</code></pre>\n")
-	}
-}
-
 // postTransformer adjusts the parsed document before rendering: heading ids
-// and attributes, https for www. autolinks, and summary dividers.
+// and attributes, https for www. autolinks, code blocks in languages chroma
+// does not know, and summary dividers.
 type postTransformer struct{}
 
 // Transform implements parser.ASTTransformer.
@@ -259,6 +237,8 @@ func (postTransformer) Transform(doc *ast.Document, reader text.Reader, pc parse
 		switch n := n.(type) {
 		case *ast.Heading:
 			headings = append(headings, n)
+		case *ast.FencedCodeBlock:
+			skipUnknownLanguage(n, src)
 		case *ast.AutoLink:
 			// Linkify turns www.example.com into an http:// link; like
 			// Hugo (linkifyProtocol), prefer https.

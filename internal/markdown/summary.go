@@ -111,24 +111,23 @@ var inlineElements = map[atom.Atom]bool{
 // <script> and <style>, and comments.
 func plainText(s string) postText {
 	z := xhtml.NewTokenizer(strings.NewReader(s))
-	var b strings.Builder
-	b.Grow(len(s) / 2)
-	footnotes := -1 // offset in b where the footnotes start
+	var w textWriter
+	w.b.Grow(len(s) / 2)
+	footnotes := -1 // offset in w where the footnotes start
 	var skip []byte // name of the element whose content is skipped
 	depth := 0      // of nested skip elements
 	for {
 		tt := z.Next()
 		switch tt {
 		case xhtml.ErrorToken:
-			all := b.String()
-			body := all
-			if footnotes >= 0 {
-				body = all[:footnotes]
+			all := w.b.String()
+			if footnotes < 0 {
+				return postText{all: all, body: all}
 			}
-			return postText{all: normalizeSpace(all), body: normalizeSpace(body)}
+			return postText{all: all, body: all[:footnotes]}
 		case xhtml.TextToken:
 			if skip == nil {
-				b.Write(z.Text())
+				w.write(z.Text())
 			}
 			continue
 		case xhtml.StartTagToken, xhtml.EndTagToken, xhtml.SelfClosingTagToken:
@@ -151,13 +150,39 @@ func plainText(s string) postText {
 			continue
 		}
 		tag := atom.Lookup(name)
-		if tt == xhtml.StartTagToken && skipContent(z, tag, hasAttr, &footnotes, b.Len()) {
+		if tt == xhtml.StartTagToken && skipContent(z, tag, hasAttr, &footnotes, w.b.Len()) {
 			skip, depth = bytes.Clone(name), 1
 			continue
 		}
 		if !inlineElements[tag] {
-			b.WriteByte(' ')
+			w.space = true
 		}
+	}
+}
+
+// textWriter collapses each run of white space to a single space and drops
+// it at the start and the end.
+type textWriter struct {
+	b     strings.Builder
+	space bool // white space seen since the last character written
+}
+
+func (w *textWriter) write(p []byte) {
+	for i := 0; i < len(p); {
+		r, size := rune(p[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(p[i:])
+		}
+		if unicode.IsSpace(r) {
+			w.space = true
+		} else {
+			if w.space && w.b.Len() > 0 {
+				w.b.WriteByte(' ')
+			}
+			w.space = false
+			w.b.Write(p[i : i+size])
+		}
+		i += size
 	}
 }
 
@@ -185,10 +210,6 @@ func skipContent(z *xhtml.Tokenizer, tag atom.Atom, hasAttr bool, footnotes *int
 		}
 	}
 	return false
-}
-
-func normalizeSpace(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 // words yields the byte span of each word in text. Words are separated by
