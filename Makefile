@@ -86,6 +86,40 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10m) each
 
 -include infra/infra.mk
 
+## ---- the local stack ----------------------------------------------------
+
+RUN_PORT ?= 4566
+# Emulator credentials for the local stack only; deploy uses your own.
+run: export AWS_ACCESS_KEY_ID ?= test
+run: export AWS_SECRET_ACCESS_KEY ?= test
+run: export AWS_DEFAULT_REGION ?= us-east-1
+run: export AWS_REGION ?= us-east-1
+
+# make run: the emulator at AWS_ENDPOINT_URL, or moto_server started on
+# 127.0.0.1:$(RUN_PORT); the same Terraform applied to it; then devstack
+# runs the function behind a local event pump and serves the site on
+# http://127.0.0.1:8080/ until interrupted.
+.PHONY: run
+run: build tf-init ## Run the stack locally: emulator, Terraform, the function, a CDN at http://127.0.0.1:8080/
+	@mkdir -p .run
+	@endpoint="$${AWS_ENDPOINT_URL:-}"; \
+	if [ -z "$$endpoint" ]; then \
+	  if (exec 3<>/dev/tcp/127.0.0.1/$(RUN_PORT)) 2>/dev/null; then \
+	    echo "port $(RUN_PORT) is taken: stop what runs there, or set AWS_ENDPOINT_URL to use it"; exit 1; fi; \
+	  command -v moto_server >/dev/null || { echo "moto_server is not installed: install moto, or set AWS_ENDPOINT_URL"; exit 1; }; \
+	  endpoint=http://127.0.0.1:$(RUN_PORT); \
+	  moto_server -H 127.0.0.1 -p $(RUN_PORT) > .run/moto.log 2>&1 & moto=$$!; \
+	  trap 'kill $$moto 2>/dev/null; wait $$moto 2>/dev/null' EXIT; \
+	  rm -f .run/terraform.tfstate .run/terraform.tfstate.backup; \
+	  for i in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$(RUN_PORT)) 2>/dev/null && break; sleep 0.1; done; \
+	fi; \
+	export AWS_ENDPOINT_URL=$$endpoint; \
+	echo "applying infra/ to $$endpoint (log: .run/terraform.log)" >&2; \
+	$(MAKE) tf-apply-local > .run/terraform.log 2>&1 || { tail -40 .run/terraform.log; exit 1; }; \
+	$(TERRAFORM) output -state=$(CURDIR)/.run/terraform.tfstate -json > .run/outputs.json; \
+	$(GO) build -o $(DIST)/local/devstack ./internal/cmd/devstack; \
+	$(DIST)/local/devstack -endpoint "$$endpoint"
+
 .PHONY: clean
 clean: ## Remove build output and local state
 	rm -rf $(DIST) .run
