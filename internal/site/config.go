@@ -75,9 +75,14 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		Copyright:   get("SITE_COPYRIGHT"),
 	}
 	u, err := url.Parse(get("SITE_BASE_URL"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		// An empty query ("…/?") would end every URL of the site in "?".
 		bad("SITE_BASE_URL", "want an absolute http(s) URL like https://blog.example/, got %q", get("SITE_BASE_URL"))
-	} else {
+	case u.User != nil:
+		// Credentials would be copied into every page, feed and sitemap.
+		bad("SITE_BASE_URL", "must not hold a user name or password, got %q", u.Redacted())
+	default:
 		if !strings.HasSuffix(u.Path, "/") {
 			u.Path += "/"
 		}
@@ -99,6 +104,10 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if loc, err := time.LoadLocation(get("TIME_ZONE")); err != nil {
 		bad("TIME_ZONE", "unknown time zone %q (use an IANA name like Europe/Amsterdam)", get("TIME_ZONE"))
+	} else if get("TIME_ZONE") == "Local" {
+		// Whatever zone the machine has: the same posts would give
+		// different pages on different machines.
+		bad("TIME_ZONE", "%q depends on the machine; use an IANA name like Europe/Amsterdam", "Local")
 	} else {
 		c.Location = loc
 	}

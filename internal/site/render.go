@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/postmill/postmill/internal/catalog"
 	"github.com/postmill/postmill/internal/feed"
@@ -229,6 +230,14 @@ func monthPath(listing, month string) string {
 	return tagPath(catalog.TagOf(listing)) + "archive/" + y + "/" + m + "/"
 }
 
+// countPosts is "1 post" or "n posts".
+func countPosts(n int) string {
+	if n == 1 {
+		return "1 post"
+	}
+	return fmt.Sprintf("%d posts", n)
+}
+
 func monthLabel(month string) string {
 	t, err := time.Parse("2006-01", month)
 	if err != nil {
@@ -353,7 +362,7 @@ func (r *Renderer) HeadFiles(h *catalog.Head) ([]File, error) {
 		JSONFeeds:   []theme.Link{{Title: r.cfg.Title, URL: r.cfg.URL("/index.json")}},
 	}
 	if h.Listing != catalog.Site {
-		page.Description = fmt.Sprintf("%d posts tagged %s on %s", h.Count(), h.TagName(), r.cfg.Title)
+		page.Description = fmt.Sprintf("%s tagged %s on %s", countPosts(h.Count()), h.TagName(), r.cfg.Title)
 		page.Feeds = append(page.Feeds, theme.Link{Title: f.Title, URL: f.SelfURL})
 		page.JSONFeeds = append(page.JSONFeeds, theme.Link{Title: f.Title, URL: f.JSONSelfURL})
 	}
@@ -465,7 +474,7 @@ func (r *Renderer) MonthFiles(h *catalog.Head, m *catalog.Month) ([]File, error)
 	list.Feed = &theme.Link{Title: "Subscribe (Atom)", URL: lp + "index.xml"}
 	page := theme.Page{
 		Title:       list.Heading,
-		Description: fmt.Sprintf("%d posts from %s on %s", len(m.Entries), monthLabel(m.Month), r.cfg.Title),
+		Description: fmt.Sprintf("%s from %s on %s", countPosts(len(m.Entries)), monthLabel(m.Month), r.cfg.Title),
 		Canonical:   r.cfg.URL(p),
 		Feeds:       []theme.Link{{Title: r.cfg.Title, URL: r.cfg.URL("/index.xml")}},
 	}
@@ -532,26 +541,48 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
+// inlineTags are the elements that do not separate words, so that
+// "<em>world</em>." stays "world." in a description.
+var inlineTags = map[string]bool{
+	"a": true, "abbr": true, "b": true, "bdi": true, "bdo": true, "cite": true, "code": true,
+	"data": true, "del": true, "dfn": true, "em": true, "i": true, "ins": true, "kbd": true,
+	"mark": true, "q": true, "s": true, "samp": true, "small": true, "span": true,
+	"strong": true, "sub": true, "sup": true, "time": true, "u": true, "var": true,
+}
+
 // plainSummary strips tags from an HTML summary for a meta description.
 func plainSummary(h string) string {
 	var b strings.Builder
-	in := false
-	for _, r := range h {
-		switch {
-		case r == '<':
-			in = true
-		case r == '>':
-			in = false
-			b.WriteByte(' ')
-		case !in:
-			b.WriteRune(r)
+	for h != "" {
+		i := strings.IndexByte(h, '<')
+		if i < 0 {
+			b.WriteString(h)
+			break
 		}
+		b.WriteString(h[:i])
+		j := strings.IndexByte(h[i:], '>')
+		if j < 0 {
+			break // an unclosed tag: the rest is not text
+		}
+		name := strings.TrimPrefix(h[i+1:i+j], "/")
+		if k := strings.IndexAny(name, " \t\n/"); k >= 0 {
+			name = name[:k]
+		}
+		if !inlineTags[strings.ToLower(name)] {
+			b.WriteByte(' ')
+		}
+		h = h[i+j+1:]
 	}
 	s := strings.Join(strings.Fields(html.UnescapeString(b.String())), " ")
 	if len(s) > 200 {
 		cut := strings.LastIndex(s[:200], " ")
 		if cut < 100 {
+			// No space near the end (a long URL, or Japanese): cut
+			// between characters, not inside one.
 			cut = 200
+			for cut > 0 && !utf8.RuneStart(s[cut]) {
+				cut--
+			}
 		}
 		s = s[:cut] + "…"
 	}

@@ -43,7 +43,7 @@ import (
 
 type options struct {
 	endpoint, outputs, bootstrap, listen, headers, publish, logFile string
-	workers                                                        int
+	workers                                                         int
 }
 
 func main() {
@@ -224,4 +224,3 @@ func waitPublished(ctx context.Context, c *sqs.Client, url string) error {
 	}
 	return nil
 }
-
