@@ -151,7 +151,9 @@ func newStack(t *testing.T, workers int) *stack {
 	env := append(os.Environ(),
 		"AWS_ENDPOINT_URL="+awstest.Endpoint(t),
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1",
-		"SOURCE_BUCKET="+st.src, "SITE_BUCKET="+st.dst)
+		"SOURCE_BUCKET="+st.src, "SITE_BUCKET="+st.dst,
+		// What Lambda sets for the JSON logging Terraform configures.
+		"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_LOG_LEVEL=INFO")
 	for k, v := range siteEnv {
 		env = append(env, k+"="+v)
 	}
@@ -463,3 +465,50 @@ func TestConcurrentBulkUpload(t *testing.T) {
 
 var _ = io.Discard
 var _ = json.Marshal
+
+// batchLine is the function's per-batch log record.
+type batchLine struct {
+	Msg                          string `json:"message"`
+	Keys, Written, Deleted       int
+	MS                           int64 `json:"ms"`
+	Get, Head, Put, Delete, List int64
+	BytesRead, BytesWritten      int64
+}
+
+func (st *stack) batches() []batchLine {
+	var out []batchLine
+	for _, l := range strings.Split(st.logs.String(), "\n") {
+		var b batchLine
+		if json.Unmarshal([]byte(l), &b) == nil && b.Msg == "batch" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// TestOnePublishCost measures one post with three tags published into the
+// test site: the S3 requests by kind and the handler's time, from the
+// function's own batch log. The bound is a tripwire against a design that
+// reads or writes the whole site; the target lives in the benchmarks.
+func TestOnePublishCost(t *testing.T) {
+	st := newStack(t, 1)
+	for k, v := range testdataPosts(t) {
+		st.put(k, v)
+	}
+	st.drain()
+	n := len(st.batches())
+	st.put("posts/measured.md", []byte("+++\ntitle = \"Measured\"\ndate = 2024-06-01T10:00:00Z\ntags = [\"Go\", \"SRE\", \"Observability\"]\n+++\n\nA post to measure.\n"))
+	st.drain()
+	bs := st.batches()[n:]
+	if len(bs) != 1 || bs[0].Keys != 1 {
+		t.Fatalf("want one batch with one key, got %+v\nlogs:\n%s", bs, tail(st.logs.String(), 1500))
+	}
+	b := bs[0]
+	total := b.Get + b.Head + b.Put + b.Delete + b.List
+	t.Logf("one publish, 3 tags: %d requests (GET %d, HEAD %d, PUT %d, DELETE %d, LIST %d), %d B read, %d B written, handler %d ms",
+		total, b.Get, b.Head, b.Put, b.Delete, b.List, b.BytesRead, b.BytesWritten, b.MS)
+	if total > 80 || b.List > 0 {
+		t.Errorf("one publish made %d requests (%d LIST): the cost should not depend on the site's size", total, b.List)
+	}
+	st.assertSite()
+}

@@ -112,3 +112,9 @@ func (c *Counter) List(ctx context.Context, prefix, token string, max int) (List
 	c.list.Add(1)
 	return c.b.List(ctx, prefix, token, max)
 }
+
+// Add returns the sum of two counts.
+func (c Counts) Add(o Counts) Counts {
+	return Counts{Get: c.Get + o.Get, Head: c.Head + o.Head, Put: c.Put + o.Put, Delete: c.Delete + o.Delete,
+		List: c.List + o.List, BytesRead: c.BytesRead + o.BytesRead, BytesWritten: c.BytesWritten + o.BytesWritten}
+}

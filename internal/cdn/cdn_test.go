@@ -32,7 +32,9 @@ func TestPaths(t *testing.T) {
 	}
 }
 
-type fakeAPI struct{ in []*cloudfront.CreateInvalidationInput }
+type fakeAPI struct {
+	in []*cloudfront.CreateInvalidationInput
+}
 
 func (f *fakeAPI) CreateInvalidation(_ context.Context, in *cloudfront.CreateInvalidationInput, _ ...func(*cloudfront.Options)) (*cloudfront.CreateInvalidationOutput, error) {
 	f.in = append(f.in, in)

@@ -16,9 +16,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/postmill/postmill/internal/blob"
 	"github.com/postmill/postmill/internal/publish"
 	"github.com/postmill/postmill/internal/s3event"
 )
@@ -35,17 +37,30 @@ type Invalidator interface {
 
 // Handler handles SQS batches for the render function.
 type Handler struct {
-	pub Publisher
-	cdn Invalidator // nil: no CDN to invalidate
-	log *slog.Logger
+	pub   Publisher
+	cdn   Invalidator // nil: no CDN to invalidate
+	log   *slog.Logger
+	meter func() blob.Counts
+	clock func() time.Time
 }
 
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithMeter makes every batch log the storage requests it made, read from
+// meter before and after (a blob.Counter's Snapshot).
+func WithMeter(meter func() blob.Counts) Option { return func(h *Handler) { h.meter = meter } }
+
 // New returns a handler. cdn may be nil.
-func New(pub Publisher, cdn Invalidator, log *slog.Logger) *Handler {
+func New(pub Publisher, cdn Invalidator, log *slog.Logger, opts ...Option) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{pub: pub, cdn: cdn, log: log}
+	h := &Handler{pub: pub, cdn: cdn, log: log, clock: time.Now}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // HandleSQS processes a batch. Messages whose keys failed for a reason
@@ -76,7 +91,13 @@ func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		return events.SQSEventResponse{}, nil
 	}
 
+	start := h.clock()
+	var before blob.Counts
+	if h.meter != nil {
+		before = h.meter()
+	}
 	res := h.apply(ctx, changes)
+	h.logBatch(ctx, len(ev.Records), res, h.clock().Sub(start), before)
 	failed := map[string]error{}
 	for _, o := range res.Outcomes {
 		h.logOutcome(ctx, o)
@@ -145,6 +166,19 @@ func (h *Handler) logOutcome(ctx context.Context, o publish.Outcome) {
 	default:
 		h.log.InfoContext(ctx, o.Status, "key", o.Key, "path", o.Path)
 	}
+}
+
+// logBatch records what a batch did and cost, for dashboards and for the
+// integration tests' measurements.
+func (h *Handler) logBatch(ctx context.Context, messages int, res publish.Result, took time.Duration, before blob.Counts) {
+	attrs := []any{"messages", messages, "keys", len(res.Outcomes), "written", len(res.Written), "deleted", len(res.Deleted), "ms", took.Milliseconds()}
+	if h.meter != nil {
+		c := h.meter()
+		attrs = append(attrs, "get", c.Get-before.Get, "head", c.Head-before.Head, "put", c.Put-before.Put,
+			"delete", c.Delete-before.Delete, "list", c.List-before.List,
+			"bytesRead", c.BytesRead-before.BytesRead, "bytesWritten", c.BytesWritten-before.BytesWritten)
+	}
+	h.log.InfoContext(ctx, "batch", attrs...)
 }
 
 func receiveCount(m events.SQSMessage) int {

@@ -137,8 +137,9 @@ type Server struct {
 
 	// queue hands an invocation to a waiting /next request. It is
 	// unbuffered, so a successful send means the runtime has it.
-	queue  chan *invocation
-	closed chan struct{}
+	queue     chan *invocation
+	closed    chan struct{}
+	closeOnce sync.Once
 
 	polled    chan struct{} // closed by the first /next
 	pollOnce  sync.Once
@@ -207,13 +208,12 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Close stops the server. Invocations in progress fail with ErrClosed, and
 // the runtime's open requests are cut off.
 func (s *Server) Close() error {
-	select {
-	case <-s.closed:
-		return nil
-	default:
-	}
-	close(s.closed)
-	return s.http.Close()
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		err = s.http.Close()
+	})
+	return err
 }
 
 // Invoke sends payload to the runtime and waits for its answer: the

@@ -174,4 +174,3 @@ func (e *Engine) read(ctx context.Context, key string, v any) error {
 	}
 	return nil
 }
-

@@ -269,33 +269,39 @@ func (p *Pump) queued(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-func (p *Pump) runWorkers(ctx context.Context) {
+func (p *Pump) runWorkers(stop context.Context) {
 	var wg sync.WaitGroup
 	for i, fn := range p.fns {
-		wg.Go(func() { p.work(ctx, p.log.With("worker", i), fn) })
+		wg.Go(func() { p.work(stop, p.log.With("worker", i), fn) })
 	}
 	wg.Wait()
 }
 
-// work is one poller: receive a batch, invoke, settle, repeat.
-func (p *Pump) work(ctx context.Context, log *slog.Logger, fn Invoker) {
+// work is one poller: receive a batch, invoke, settle, repeat, until stop
+// is done. Stopping never cancels a receive in flight: an emulator or SQS
+// may already have handed that long poll a message, which would then stay
+// hidden for its visibility timeout and come back as a redelivery.
+func (p *Pump) work(stop context.Context, log *slog.Logger, fn Invoker) {
 	backoff := time.Duration(0)
-	for ctx.Err() == nil {
-		out, err := p.api.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+	ctx := context.WithoutCancel(stop)
+	for stop.Err() == nil {
+		rctx, cancel := context.WithTimeout(ctx, p.waitTime+30*time.Second)
+		out, err := p.api.ReceiveMessage(rctx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(p.queueURL),
 			MaxNumberOfMessages:         int32(p.batchSize),
 			WaitTimeSeconds:             int32((p.waitTime + time.Second - 1) / time.Second),
 			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
 			MessageAttributeNames:       []string{"All"},
 		})
+		cancel()
 		if err != nil {
-			if ctx.Err() != nil {
+			if stop.Err() != nil {
 				return
 			}
 			backoff = min(max(2*backoff, minBackoff), maxBackoff)
 			log.Warn("receive failed", "queue", p.queueURL, "retry_in", backoff, "err", err)
 			select {
-			case <-ctx.Done():
+			case <-stop.Done():
 			case <-time.After(backoff):
 			}
 			continue
@@ -306,7 +312,7 @@ func (p *Pump) work(ctx context.Context, log *slog.Logger, fn Invoker) {
 		}
 		// A batch that was received is seen through, even if the pump
 		// is stopping: SQS has already hidden it.
-		p.handle(context.WithoutCancel(ctx), log, fn, out.Messages)
+		p.handle(ctx, log, fn, out.Messages)
 	}
 }
 

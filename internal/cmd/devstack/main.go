@@ -118,7 +118,9 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 
 	// The function, configured exactly as Terraform configures it, pointed
 	// at the emulator.
-	env := append(os.Environ(), "AWS_ENDPOINT_URL="+o.endpoint)
+	// Lambda sets the log variables from the function's JSON logging
+	// configuration.
+	env := append(os.Environ(), "AWS_ENDPOINT_URL="+o.endpoint, "AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_LOG_LEVEL=INFO")
 	for k, v := range out.Environment {
 		env = append(env, k+"="+v)
 	}
