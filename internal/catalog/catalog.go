@@ -250,12 +250,12 @@ func entryIndex(es []Entry, key string) int {
 
 // guard decides whether a change at rev may touch key in a shard holding
 // es and ts: not when the shard already reflects a newer revision.
-func guard(es []Entry, ts []Tombstone, key string, rev int64) bool {
+func guard(es []Entry, ts []Tombstone, key string, rev int64, now time.Time) bool {
 	if i := entryIndex(es, key); i >= 0 && es[i].Rev > rev {
 		return false
 	}
 	for _, t := range ts {
-		if t.Key == key && t.Rev > rev {
+		if t.Key == key && t.Rev > rev && now.Sub(t.At) <= TombstoneTTL {
 			return false
 		}
 	}
@@ -265,7 +265,7 @@ func guard(es []Entry, ts []Tombstone, key string, rev int64) bool {
 // put upserts or removes key in a newest-first entry list, and reports
 // whether anything changed. e == nil removes.
 func put(es []Entry, ts []Tombstone, key string, rev int64, e *Entry, now time.Time) ([]Entry, []Tombstone, bool) {
-	if !guard(es, ts, key, rev) {
+	if !guard(es, ts, key, rev, now) {
 		return es, ts, false
 	}
 	changed := false
@@ -349,17 +349,19 @@ func (m *Month) Put(key string, rev int64, e *Entry, now time.Time) bool {
 func (h *Head) Put(key string, rev int64, e *Entry, capacity int, now time.Time) (changed bool) {
 	inHead := entryIndex(h.Entries, key) >= 0
 	if e != nil && !inHead && len(h.Entries) >= capacity && !newer(e, &h.Entries[len(h.Entries)-1]) {
-		// Too old for the head. A tombstone still matters: a removal of a
-		// key that was in the head was handled above.
-		if !guard(h.Entries, h.Tombstones, key, rev) {
-			return false
-		}
-		return false
+		return false // too old for the head; it lives in its month only
 	}
 	h.Entries, h.Tombstones, changed = put(h.Entries, h.Tombstones, key, rev, e, now)
 	if len(h.Entries) > capacity {
 		h.Entries = h.Entries[:capacity]
 		changed = true
+	}
+	// An entry that lands last while the listing has entries the head
+	// does not hold may not belong: one of those may be newer (a post
+	// redated into the past). Drop it and let Refill take the truly
+	// newest from the months.
+	if n := len(h.Entries); changed && e != nil && n > 0 && h.Entries[n-1].Key == key && h.Count() > n {
+		h.Entries = h.Entries[:n-1]
 	}
 	return changed
 }

@@ -84,8 +84,9 @@ func JSON(f Feed) ([]byte, error) {
 	// indenting Encoder would grow a fresh buffer of its own every call.
 	var compact, out bytes.Buffer
 	compact.Grow(size)
+	// HTML-significant characters stay escaped (\u003c): a reader that
+	// mishandles JSON can never be handed a live <script>.
 	enc := json.NewEncoder(&compact)
-	enc.SetEscapeHTML(false)
 	if err := enc.Encode(doc); err != nil {
 		return nil, fmt.Errorf("render json feed %q: %w", f.ID, err)
 	}

@@ -227,13 +227,21 @@ func (e *Engine) applyAsset(ctx context.Context, key string, careful bool, rc *r
 func (e *Engine) bundleOf(ctx context.Context, key string) (*catalog.Record, string, error) {
 	dir := path.Dir(key)
 	for depth := 0; depth < 4 && dir != "." && dir != "/" && strings.HasPrefix(dir+"/", e.opt.PostsPrefix) && dir+"/" != e.opt.PostsPrefix; depth++ {
+		index := dir + "/index.md"
 		var rec catalog.Record
-		_, err := e.load(ctx, catalog.RecordName(dir+"/index.md"), &rec)
+		_, err := e.load(ctx, catalog.RecordName(index), &rec)
 		if err == nil && rec.Status != "deleted" {
 			return &rec, strings.TrimPrefix(key, dir+"/"), nil
 		}
 		if err != nil && !errors.Is(err, blob.ErrNotFound) {
-			return nil, "", fmt.Errorf("load record of %s: %w", dir+"/index.md", err)
+			return nil, "", fmt.Errorf("load record of %s: %w", index, err)
+		}
+		// The bundle's page may be uploaded but not processed yet: then
+		// it owns the file, and copies it when it is published.
+		if _, err := e.src.Attributes(ctx, index); err == nil {
+			return &catalog.Record{Key: index, Status: "pending"}, strings.TrimPrefix(key, dir+"/"), nil
+		} else if !errors.Is(err, blob.ErrNotFound) {
+			return nil, "", fmt.Errorf("check %s: %w", index, err)
 		}
 		dir = path.Dir(dir)
 	}

@@ -396,19 +396,27 @@ func (e *Engine) tryBegin(ctx context.Context, c *Change, o *Outcome) (*transiti
 			rec.Entry, rec.Aliases, rec.Assets, rec.NextChange = old.Entry, old.Aliases, old.Assets, old.NextChange
 		}
 	}
+	var loose []string
 	if rec.Entry != nil && post.IsBundle(key) {
 		assets, err := e.listAssets(ctx, key)
 		if err != nil {
 			return nil, err
 		}
 		rec.Assets = assets
+		if old.Entry == nil {
+			// Files processed before this page was would have been
+			// published at their own keys, as loose files.
+			for _, a := range assets {
+				loose = append(loose, path.Dir(key)+"/"+a)
+			}
+		}
 	}
 
 	t := &transition{key: key, careful: c.Careful || len(old.Pending) > 0, old: old, rec: rec}
 	t.places = mergePlaces(pendingPlaces(old), entryPlaces(old.Entry), entryPlaces(rec.Entry))
 	t.deletes = e.orphans(old, rec)
 	rec.Pending = placeNames(t.places)
-	rec.PendingDeletes = mergeStrings(old.PendingDeletes, t.deletes)
+	rec.PendingDeletes = mergeStrings(old.PendingDeletes, t.deletes, loose)
 	t.deletes = rec.PendingDeletes
 
 	newTag, err := e.store(ctx, catalog.RecordName(key), rec, etag)

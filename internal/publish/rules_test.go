@@ -98,3 +98,27 @@ func TestOversizedPostIsRejectedWithItsSize(t *testing.T) {
 		t.Fatalf("outcome %+v", o)
 	}
 }
+
+func TestBundleFileBeforeItsPage(t *testing.T) {
+	f := newFixture(t)
+	f.put("posts/talk/slide.png", "\x89PNG fake")
+	f.apply("posts/talk/slide.png") // no page yet: a loose file
+	if _, ok := snapshot(t, f.dst)["posts/talk/slide.png"]; !ok {
+		t.Fatal("a loose file is published at its own key")
+	}
+	f.put("posts/talk/index.md", doc("Talk", "2019-11-01T10:00:00Z", "Go"))
+	f.apply("posts/talk/index.md")
+	got := snapshot(t, f.dst)
+	if _, ok := got["posts/talk/slide.png"]; ok {
+		t.Error("the loose copy outlived the bundle's page")
+	}
+	if _, ok := got["2019/11/01/talk/slide.png"]; !ok {
+		t.Errorf("the file is not beside its page; have %v", keysOf(got))
+	}
+	// Deleting the file removes it from beside the page.
+	f.rm("posts/talk/slide.png")
+	f.apply("posts/talk/slide.png")
+	if _, ok := snapshot(t, f.dst)["2019/11/01/talk/slide.png"]; ok {
+		t.Error("a deleted bundle file is still published")
+	}
+}
