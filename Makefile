@@ -120,6 +120,21 @@ run: build tf-init ## Run the stack locally: emulator, Terraform, the function, 
 	$(GO) build -o $(DIST)/local/devstack ./internal/cmd/devstack; \
 	$(DIST)/local/devstack -endpoint "$$endpoint"
 
+# make rebuild: the whole site again from the source bucket (after a theme
+# or settings change). Against the running local stack by default; with
+# AWS=1 it invokes the deployed rebuild function.
+rebuild: export AWS_ACCESS_KEY_ID ?= test
+rebuild: export AWS_SECRET_ACCESS_KEY ?= test
+rebuild: export AWS_REGION ?= us-east-1
+.PHONY: rebuild
+rebuild: $(DIST)/local/rebuild/bootstrap ## Rebuild the whole site from the source bucket (local stack; AWS=1 for the deployed one)
+ifdef AWS
+	fn=$$($(TERRAFORM) output -json function_names | python3 -c 'import json,sys; print(json.load(sys.stdin)["rebuild"])'); \
+	aws lambda invoke --function-name "$$fn" --cli-read-timeout 900 --payload '{}' /dev/stdout
+else
+	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:$(RUN_PORT)} $(GO) run ./internal/cmd/invoke -bootstrap $(DIST)/local/rebuild/bootstrap
+endif
+
 .PHONY: clean
 clean: ## Remove build output and local state
 	rm -rf $(DIST) .run
