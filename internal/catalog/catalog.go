@@ -181,6 +181,16 @@ type Head struct {
 	// Capacity of them.
 	Entries []Entry      `json:"entries,omitempty"`
 	Months  []MonthCount `json:"months,omitempty"` // newest first
+	// Sharded is set once the listing outgrew its head: from then on its
+	// entries live in month shards and the head keeps the newest. Until
+	// then (small tags, the common case) the head holds every entry and
+	// there are no month shards to read or write.
+	Sharded bool `json:"sharded,omitempty"`
+	// Epoch names the generation of month shards a tag listing got when
+	// it was sharded. Each conversion writes fresh shards under a new
+	// epoch, so shards left by a conversion that lost its race are never
+	// read. The site listing, sharded from the start, has none.
+	Epoch string `json:"epoch,omitempty"`
 	// Tags is the site's tag index; only the site listing has it.
 	Tags       []TagCount  `json:"tags,omitempty"`
 	Tombstones []Tombstone `json:"tombstones,omitempty"`
@@ -220,6 +230,7 @@ func (h *Head) Count() int {
 // Month is one calendar month of a listing.
 type Month struct {
 	Listing    string      `json:"listing"`
+	Epoch      string      `json:"epoch,omitempty"`
 	Month      string      `json:"month"`
 	Gen        int64       `json:"gen"`
 	Entries    []Entry     `json:"entries,omitempty"` // newest first, no content
@@ -233,8 +244,11 @@ func MonthOf(t time.Time, loc *time.Location) string { return t.In(loc).Format("
 // source key maps to one flat, readable name.
 func RecordName(key string) string   { return "posts/" + url.PathEscape(key) + ".json" }
 func HeadName(listing string) string { return "lists/" + listing + "/head.json" }
-func MonthName(listing, month string) string {
-	return "lists/" + listing + "/" + month + ".json"
+func MonthName(listing, epoch, month string) string {
+	if epoch == "" {
+		return "lists/" + listing + "/" + month + ".json"
+	}
+	return "lists/" + listing + "/" + epoch + "/" + month + ".json"
 }
 func ClaimName(path string) string { return "paths/" + url.PathEscape(path) + ".json" }
 
@@ -364,6 +378,46 @@ func (h *Head) Put(key string, rev int64, e *Entry, capacity int, now time.Time)
 		h.Entries = h.Entries[:n-1]
 	}
 	return changed
+}
+
+// Compact reports whether the head holds every entry of its listing. The
+// site's listing is always sharded: its months also make the sitemaps.
+func (h *Head) Compact() bool { return h.Listing != Site && !h.Sharded }
+
+// PutAll applies key's new state to a compact head, which keeps every
+// entry, and recounts its months from the entries.
+func (h *Head) PutAll(key string, rev int64, e *Entry, now time.Time) bool {
+	var changed bool
+	h.Entries, h.Tombstones, changed = put(h.Entries, h.Tombstones, key, rev, e, now)
+	if changed {
+		h.recountMonths()
+	}
+	return changed
+}
+
+func (h *Head) recountMonths() {
+	counts := map[string]int{}
+	for _, e := range h.Entries {
+		counts[e.Month]++
+	}
+	var ms []MonthCount
+	for m, n := range counts {
+		ms = append(ms, MonthCount{Month: m, Count: n})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Month > ms[j].Month })
+	h.Months = ms
+}
+
+// MonthView is the month m of a compact head, built from its entries, so
+// its archive page renders exactly as a month shard's would.
+func (h *Head) MonthView(m string) *Month {
+	v := &Month{Listing: h.Listing, Month: m}
+	for _, e := range h.Entries {
+		if e.Month == m {
+			v.Entries = append(v.Entries, e.light())
+		}
+	}
+	return v
 }
 
 // SetMonth records month m's count from the month shard at generation gen.

@@ -641,7 +641,8 @@ func TestNames(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{catalog.RecordName("posts/über observability.md"), "posts/posts%2F%C3%BCber%20observability.md.json"},
 		{catalog.HeadName(catalog.TagListing("go")), "lists/tag/go/head.json"},
-		{catalog.MonthName(catalog.Site, "2019-11"), "lists/site/2019-11.json"},
+		{catalog.MonthName(catalog.Site, "", "2019-11"), "lists/site/2019-11.json"},
+		{catalog.MonthName(catalog.TagListing("go"), "e1", "2019-11"), "lists/tag/go/e1/2019-11.json"},
 		{catalog.ClaimName("/talks/serverless-publishing/"), "paths/%2Ftalks%2Fserverless-publishing%2F.json"},
 	} {
 		if tc.got != tc.want {

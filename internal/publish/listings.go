@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"sync"
 
@@ -114,6 +115,9 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 	// Months whose files an earlier attempt wrote: a later attempt must
 	// render them again, or a stale page it wrote could outlive it.
 	rendered := map[string]bool{}
+	// Files an earlier attempt may have written: a careful pass checks
+	// each again, deleting those that no longer belong.
+	wrote := map[string]bool{}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		head := &catalog.Head{Listing: listing}
 		headTag, err := e.load(ctx, catalog.HeadName(listing), head)
@@ -130,8 +134,8 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 				ms.touched = ms.touched || touch
 				return ms, nil
 			}
-			ms := &monthState{m: &catalog.Month{Listing: listing, Month: m}, touched: touch}
-			tag, err := e.load(ctx, catalog.MonthName(listing, m), ms.m)
+			ms := &monthState{m: &catalog.Month{Listing: listing, Epoch: head.Epoch, Month: m}, touched: touch}
+			tag, err := e.load(ctx, catalog.MonthName(listing, head.Epoch, m), ms.m)
 			if err != nil && !errors.Is(err, blob.ErrNotFound) {
 				return nil, fmt.Errorf("load month %s of %s: %w", m, listing, err)
 			}
@@ -144,39 +148,66 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 		}
 
 		now := e.opt.Clock()
-		for _, t := range ts {
-			want := inListing(t.rec.Entry, listing)
-			for _, p := range t.places {
-				if p.listing != listing {
-					continue
-				}
-				ms, err := loadMonth(p.month, true)
-				if err != nil {
-					return tagInfo{}, err
-				}
-				var d *catalog.Entry
-				if want != nil && want.Month == p.month {
-					d = want
-				}
-				ms.m.Put(t.key, t.rec.Rev, d, now)
-			}
-		}
 		headChanged := false
-		for _, m := range sortedMonths(months) {
-			ms := months[m]
-			if ms.touched && head.SetMonth(m, len(ms.m.Entries), ms.m.Gen) {
+		if head.Compact() {
+			// A small tag: every entry lives in the head.
+			for _, t := range ts {
+				if head.PutAll(t.key, t.rec.Rev, inListing(t.rec.Entry, listing), now) {
+					headChanged = true
+				}
+			}
+			if len(head.Entries) > capacity {
+				// Outgrown: move every entry into month shards, once.
+				all := append([]catalog.Entry(nil), head.Entries...)
+				head.Sharded, head.Months = true, nil
+				head.Epoch = fmt.Sprintf("e%x%04x", now.UnixNano(), rand.IntN(1<<16))
+				for i := range all {
+					ms, err := loadMonth(all[i].Month, true)
+					if err != nil {
+						return tagInfo{}, err
+					}
+					ms.m.Put(all[i].Key, all[i].Rev, &all[i], now)
+				}
+				for _, m := range sortedMonths(months) {
+					head.SetMonth(m, len(months[m].m.Entries), months[m].m.Gen)
+				}
+				head.Entries = all[:capacity]
 				headChanged = true
 			}
-		}
-		for _, t := range ts {
-			if head.Put(t.key, t.rec.Rev, inListing(t.rec.Entry, listing), capacity, now) {
+		} else {
+			for _, t := range ts {
+				want := inListing(t.rec.Entry, listing)
+				for _, p := range t.places {
+					if p.listing != listing {
+						continue
+					}
+					ms, err := loadMonth(p.month, true)
+					if err != nil {
+						return tagInfo{}, err
+					}
+					var d *catalog.Entry
+					if want != nil && want.Month == p.month {
+						d = want
+					}
+					ms.m.Put(t.key, t.rec.Rev, d, now)
+				}
+			}
+			for _, m := range sortedMonths(months) {
+				ms := months[m]
+				if ms.touched && head.SetMonth(m, len(ms.m.Entries), ms.m.Gen) {
+					headChanged = true
+				}
+			}
+			for _, t := range ts {
+				if head.Put(t.key, t.rec.Rev, inListing(t.rec.Entry, listing), capacity, now) {
+					headChanged = true
+				}
+			}
+			if filled, err := e.refill(ctx, head, capacity, loadMonth); err != nil {
+				return tagInfo{}, err
+			} else if filled {
 				headChanged = true
 			}
-		}
-		if filled, err := e.refill(ctx, head, capacity, loadMonth); err != nil {
-			return tagInfo{}, err
-		} else if filled {
-			headChanged = true
 		}
 		for _, ti := range tags {
 			if head.SetTag(ti.slug, ti.name, ti.count, ti.gen) {
@@ -187,15 +218,27 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 			head.Gen++
 		}
 
-		for m := range rendered {
-			if _, err := loadMonth(m, false); err != nil {
-				return tagInfo{}, err
+		if !head.Compact() {
+			for m := range rendered {
+				if _, err := loadMonth(m, false); err != nil {
+					return tagInfo{}, err
+				}
 			}
-		}
-		// Months whose links change when a month appears or disappears.
-		for _, m := range neighbourChanges(beforeHead, head) {
-			if _, err := loadMonth(m, false); err != nil {
-				return tagInfo{}, err
+			// Months whose links change when a month appears or
+			// disappears. (A compact head renders its months itself.)
+			changed := neighbourChanges(beforeHead, head)
+			if beforeHead == nil || e.r.HasArchive(beforeHead) != e.r.HasArchive(head) {
+				// A tag crossed one page: every month page appears or
+				// goes.
+				changed = nil
+				for _, m := range head.LiveMonths() {
+					changed = append(changed, m.Month)
+				}
+			}
+			for _, m := range changed {
+				if _, err := loadMonth(m, false); err != nil {
+					return tagInfo{}, err
+				}
 			}
 		}
 
@@ -207,7 +250,7 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 			if !ms.touched || (ms.before != nil && same(ms.before, ms.m)) || (ms.before == nil && len(ms.m.Entries) == 0 && len(ms.m.Tombstones) == 0) {
 				continue
 			}
-			tag, err := e.store(ctx, catalog.MonthName(listing, m), ms.m, ms.etag)
+			tag, err := e.store(ctx, catalog.MonthName(listing, head.Epoch, m), ms.m, ms.etag)
 			if errors.Is(err, blob.ErrPreconditionFailed) {
 				conflict = true
 				break
@@ -215,7 +258,7 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 			if err != nil {
 				return tagInfo{}, fmt.Errorf("store month %s of %s: %w", m, listing, err)
 			}
-			committed[catalog.MonthName(listing, m)] = tag
+			committed[m] = tag
 			ms.etag = tag
 		}
 		if !conflict && headChanged {
@@ -235,7 +278,7 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 				// diffed.
 				careful = true
 				for m := range months {
-					if _, ok := committed[catalog.MonthName(listing, m)]; ok {
+					if _, ok := committed[m]; ok {
 						rendered[m] = true
 					}
 				}
@@ -253,12 +296,20 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 		}
 		if careful {
 			before = append(before, e.skeleton(listing, months)...)
+			for k := range wrote {
+				before = append(before, site.File{Key: k})
+			}
 		}
 		if err := e.writeFiles(ctx, before, after, careful, rc); err != nil {
 			return tagInfo{}, err
 		}
-		for m := range months {
-			rendered[m] = true
+		for _, fs := range [][]site.File{before, after} {
+			for _, f := range fs {
+				wrote[f.Key] = true
+				if m, ok := site.MonthOfKey(listing, f.Key); ok {
+					rendered[m] = true
+				}
+			}
 		}
 
 		// Did anyone commit while we wrote? Then what we wrote may be
@@ -341,7 +392,9 @@ func (e *Engine) refill(ctx context.Context, head *catalog.Head, capacity int, l
 			}
 			return false, fmt.Errorf("load record of %s: %w", c.Key, err)
 		}
-		if rec.Entry == nil || inListing(rec.Entry, head.Listing) == nil {
+		if rec.Entry == nil || inListing(rec.Entry, head.Listing) == nil || rec.Entry.Rev != c.Rev {
+			// The post moved on since its month shard was written: its
+			// own writer will place the new version, by its new date.
 			continue
 		}
 		head.Add(*rec.Entry)

@@ -21,10 +21,18 @@ type fixture struct {
 	eng      *Engine
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureWith(t, nil) }
+
+// newFixtureWith overrides site settings; a tiny FEED_LIMIT and PAGE_SIZE
+// make listings outgrow their heads with a handful of posts.
+func newFixtureWith(t *testing.T, settings map[string]string) *fixture {
 	t.Helper()
+	env := map[string]string{"SITE_BASE_URL": "https://blog.example/", "SITE_TITLE": "Field Notes", "SITE_AUTHOR": "Ada"}
+	for k, v := range settings {
+		env[k] = v
+	}
 	cfg, err := site.Load(func(k string) (string, bool) {
-		v, ok := map[string]string{"SITE_BASE_URL": "https://blog.example/", "SITE_TITLE": "Field Notes", "SITE_AUTHOR": "Ada"}[k]
+		v, ok := env[k]
 		return v, ok
 	})
 	if err != nil {

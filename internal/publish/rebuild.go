@@ -129,7 +129,11 @@ func (e *Engine) collectOrphans(ctx context.Context) ([]string, error) {
 		}
 	}
 	for _, m := range months {
-		files, err := e.r.MonthFiles(heads[m.Listing], m)
+		h := heads[m.Listing]
+		if h == nil || h.Compact() || m.Epoch != h.Epoch {
+			continue // shards of a conversion that lost its race
+		}
+		files, err := e.r.MonthFiles(h, m)
 		if err != nil {
 			return nil, err
 		}

@@ -351,8 +351,10 @@ func (r *Renderer) HeadFiles(h *catalog.Head) ([]File, error) {
 			list.Older = &theme.Link{Title: monthLabel(older), URL: monthPath(h.Listing, older)}
 		}
 	}
-	for _, m := range h.LiveMonths() {
-		list.Archive = append(list.Archive, theme.ArchiveMonth{Label: monthLabel(m.Month), URL: monthPath(h.Listing, m.Month), Count: m.Count})
+	if r.HasArchive(h) {
+		for _, m := range h.LiveMonths() {
+			list.Archive = append(list.Archive, theme.ArchiveMonth{Label: monthLabel(m.Month), URL: monthPath(h.Listing, m.Month), Count: m.Count})
+		}
 	}
 	page := theme.Page{
 		Title:       r.listingTitle(h),
@@ -379,7 +381,26 @@ func (r *Renderer) HeadFiles(h *catalog.Head) ([]File, error) {
 		}
 		files = append(files, more...)
 	}
+	if h.Compact() && r.HasArchive(h) {
+		// A small tag keeps its months in the head: render them here,
+		// exactly as month shards would be.
+		for _, m := range h.LiveMonths() {
+			mf, err := r.MonthFiles(h, h.MonthView(m.Month))
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, mf...)
+		}
+	}
 	return sortFiles(files), nil
+}
+
+// HasArchive reports whether a listing has month archive pages: the site
+// always does; a tag when it has more posts than its first page shows.
+// It depends on the listing's content only, never on its history, so an
+// incremental site equals a clean build.
+func (r *Renderer) HasArchive(h *catalog.Head) bool {
+	return h != nil && (h.Listing == catalog.Site || h.Count() > r.cfg.PageSize)
 }
 
 // olderMonth is the month holding the first entry past the first page.
@@ -450,7 +471,7 @@ func (r *Renderer) siteFiles(h *catalog.Head) ([]File, error) {
 // MonthFiles renders the files of one archive month: its page, and for
 // the site its sitemap. h supplies the neighbouring months for the links.
 func (r *Renderer) MonthFiles(h *catalog.Head, m *catalog.Month) ([]File, error) {
-	if m == nil || len(m.Entries) == 0 {
+	if m == nil || len(m.Entries) == 0 || !r.HasArchive(h) {
 		return nil, nil
 	}
 	p := monthPath(m.Listing, m.Month)
@@ -625,4 +646,28 @@ func MonthKeys(listing, month string) []string {
 		keys = append(keys, "sitemaps/"+month+".xml")
 	}
 	return keys
+}
+
+// MonthOfKey returns the month whose archive files include key, for a
+// listing: the inverse of MonthKeys.
+func MonthOfKey(listing, key string) (string, bool) {
+	prefix := strings.TrimPrefix(listingPath(listing), "/")
+	if listing == catalog.Site {
+		if m, ok := strings.CutPrefix(key, "sitemaps/"); ok && strings.HasSuffix(m, ".xml") && len(m) == len("2006-01.xml") {
+			return strings.TrimSuffix(m, ".xml"), true
+		}
+	}
+	rest, ok := strings.CutPrefix(key, prefix+"archive/")
+	if !ok {
+		return "", false
+	}
+	y, rest, ok := strings.Cut(rest, "/")
+	if !ok {
+		return "", false
+	}
+	m, rest, ok := strings.Cut(rest, "/")
+	if !ok || rest != "index.html" || len(y) != 4 || len(m) != 2 {
+		return "", false
+	}
+	return y + "-" + m, true
 }

@@ -336,6 +336,7 @@ func TestListingAndMonthKeys(t *testing.T) {
 func TestKeysCoverRenderedFiles(t *testing.T) {
 	r := testRenderer(t)
 	h, m := tagHead(r, t, 1, 2)
+	withArchive(h)
 	hf, err := r.HeadFiles(h)
 	if err != nil {
 		t.Fatal(err)
@@ -358,11 +359,12 @@ func TestListingDescriptionsCountPosts(t *testing.T) {
 		days       []int
 		head, mnth string
 	}{
-		{[]int{1}, "1 post tagged Go on Field Notes", "1 post from November 2019 on Field Notes"},
-		{[]int{1, 2}, "2 posts tagged Go on Field Notes", "2 posts from November 2019 on Field Notes"},
+		{[]int{1}, "11 posts tagged Go on Field Notes", "1 post from November 2019 on Field Notes"},
+		{[]int{1, 2}, "12 posts tagged Go on Field Notes", "2 posts from November 2019 on Field Notes"},
 	} {
 		t.Run(fmt.Sprint(len(tc.days)), func(t *testing.T) {
 			h, m := tagHead(r, t, tc.days...)
+			withArchive(h)
 			hf, err := r.HeadFiles(h)
 			if err != nil {
 				t.Fatal(err)
@@ -382,4 +384,12 @@ func TestListingDescriptionsCountPosts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withArchive makes a small tag head stand for a sharded listing with
+// more posts than one page shows, so it has month pages: ten more posts
+// in an earlier month, kept in month shards.
+func withArchive(h *catalog.Head) {
+	h.Sharded = true
+	h.SetMonth("2019-01", 10, 1)
 }
