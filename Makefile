@@ -135,6 +135,43 @@ else
 	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:$(RUN_PORT)} $(GO) run ./internal/cmd/invoke -bootstrap $(DIST)/local/rebuild/bootstrap
 endif
 
+## ---- authoring ---------------------------------------------------------
+
+# The authors' tool, built for this machine (internal/cmd/postmill).
+POSTMILL := $(DIST)/local/postmill
+$(POSTMILL): FORCE
+	@mkdir -p $(@D)
+	@$(GO) build -o $@ ./internal/cmd/postmill
+
+.PHONY: check
+check: $(POSTMILL) ## Check posts as the function would: make check POSTS="a.md b.md" (default: testdata/posts)
+	@$(POSTMILL) check $(or $(POSTS),testdata/posts)
+
+.PHONY: preview
+preview: $(POSTMILL) ## Serve posts at http://127.0.0.1:1313/ as the CDN would, edits shown on reload: make preview DIR=drafts
+	@$(POSTMILL) preview -watch $(if $(ADDR),-addr $(ADDR)) $(or $(DIR),testdata/posts)
+
+# publish and status talk to the local stack (make run) by default; with
+# AWS=1 to the deployed one (its source bucket from Terraform's state, or
+# BUCKET=name), with your own AWS credentials.
+ifndef AWS
+publish status: export AWS_ACCESS_KEY_ID ?= test
+publish status: export AWS_SECRET_ACCESS_KEY ?= test
+publish status: export AWS_REGION ?= us-east-1
+publish status: export AWS_ENDPOINT_URL ?= $(shell cat .run/endpoint 2>/dev/null || echo http://127.0.0.1:$(RUN_PORT))
+endif
+POSTMILL_BUCKET = $(if $(BUCKET),-bucket $(BUCKET),$(if $(AWS),-bucket "$$($(TERRAFORM) output -raw source_bucket)"))
+
+.PHONY: publish
+publish: $(POSTMILL) ## Check posts, upload them and wait for the function: make publish POSTS="a.md b.md" (AWS=1: deployed)
+	@test -n "$(POSTS)" || { echo 'name the posts: make publish POSTS="a.md b.md"'; exit 2; }
+	@$(POSTMILL) publish -wait $(POSTMILL_BUCKET) $(POSTS)
+
+.PHONY: status
+status: $(POSTMILL) ## Print what the function made of a post: make status POST=posts/a.md (AWS=1: deployed)
+	@test -n "$(POST)" || { echo 'name the post: make status POST=posts/a.md'; exit 2; }
+	@$(POSTMILL) status $(POSTMILL_BUCKET) $(POST)
+
 .PHONY: clean
 clean: ## Remove build output and local state
 	rm -rf $(DIST) .run

@@ -7,6 +7,7 @@ import (
 
 	"github.com/postmill/postmill/internal/blob"
 	"github.com/postmill/postmill/internal/catalog"
+	"github.com/postmill/postmill/internal/permalink"
 )
 
 // claimConflict is a rejection: another post owns the path.
@@ -16,22 +17,23 @@ func (c *claimConflict) Error() string {
 	return fmt.Sprintf("path %s is already used by %s; change this post's slug or url", c.path, c.owner)
 }
 
-// claim makes rec the owner of every path it needs. A claim held by a
+// claim makes rec the owner of every path it needs. Paths are claimed by
+// the file they are written to, so "/x/" and "/x/index.html" are one. A claim held by a
 // post that no longer uses the path (it moved, or a writer died) is taken
 // over; a live one is a conflict.
 func (e *Engine) claim(ctx context.Context, rec, old *catalog.Record) error {
 	had := map[string]bool{}
 	for _, p := range old.Paths() {
-		had[p] = true
+		had[permalink.File(p)] = true
 	}
 	for _, p := range rec.Paths() {
-		if had[p] {
+		if had[permalink.File(p)] {
 			continue // ours since the last version
 		}
 		// Most paths are new: try to create the claim, and only read it
 		// when someone holds it.
 		claim := catalog.Claim{Path: p, Owner: rec.Key, Rev: rec.Rev}
-		_, err := e.store(ctx, catalog.ClaimName(p), claim, "")
+		_, err := e.store(ctx, catalog.ClaimName(permalink.File(p)), claim, "")
 		if err == nil {
 			continue
 		}
@@ -39,7 +41,7 @@ func (e *Engine) claim(ctx context.Context, rec, old *catalog.Record) error {
 			return fmt.Errorf("claim %s: %w", p, err)
 		}
 		var c catalog.Claim
-		etag, err := e.load(ctx, catalog.ClaimName(p), &c)
+		etag, err := e.load(ctx, catalog.ClaimName(permalink.File(p)), &c)
 		if err != nil {
 			return fmt.Errorf("load claim of %s: %w", p, err) // a vanished claim: retry
 		}
@@ -52,7 +54,7 @@ func (e *Engine) claim(ctx context.Context, rec, old *catalog.Record) error {
 				return &claimConflict{path: p, owner: c.Owner}
 			}
 		}
-		if _, err := e.store(ctx, catalog.ClaimName(p), claim, etag); err != nil {
+		if _, err := e.store(ctx, catalog.ClaimName(permalink.File(p)), claim, etag); err != nil {
 			return fmt.Errorf("claim %s: %w", p, err)
 		}
 	}
@@ -69,7 +71,7 @@ func (e *Engine) stillOwns(ctx context.Context, owner, p string) (bool, error) {
 		return false, fmt.Errorf("load record of %s: %w", owner, err)
 	}
 	for _, q := range r.Paths() {
-		if q == p {
+		if permalink.File(q) == permalink.File(p) {
 			return true, nil
 		}
 	}
@@ -81,14 +83,14 @@ func (e *Engine) stillOwns(ctx context.Context, owner, p string) (bool, error) {
 func (e *Engine) releaseClaims(ctx context.Context, old, rec *catalog.Record) error {
 	keep := map[string]bool{}
 	for _, p := range rec.Paths() {
-		keep[p] = true
+		keep[permalink.File(p)] = true
 	}
 	for _, p := range old.Paths() {
-		if keep[p] {
+		if keep[permalink.File(p)] {
 			continue
 		}
 		var c catalog.Claim
-		etag, err := e.load(ctx, catalog.ClaimName(p), &c)
+		etag, err := e.load(ctx, catalog.ClaimName(permalink.File(p)), &c)
 		if errors.Is(err, blob.ErrNotFound) {
 			continue
 		}
@@ -98,7 +100,7 @@ func (e *Engine) releaseClaims(ctx context.Context, old, rec *catalog.Record) er
 		if c.Owner != rec.Key {
 			continue
 		}
-		err = e.src.Delete(ctx, e.stateKey(catalog.ClaimName(p)), &blob.DeleteOptions{IfMatch: etag})
+		err = e.src.Delete(ctx, e.stateKey(catalog.ClaimName(permalink.File(p))), &blob.DeleteOptions{IfMatch: etag})
 		if err != nil && !errors.Is(err, blob.ErrPreconditionFailed) && !errors.Is(err, blob.ErrNotFound) {
 			return fmt.Errorf("release claim of %s: %w", p, err)
 		}

@@ -358,7 +358,7 @@ func (e *Engine) tryBegin(ctx context.Context, c *Change, o *Outcome) (*transiti
 	case errors.Is(err, blob.ErrTooLarge):
 		rec.SourceETag = attrs.ETag
 		rec.Status = "rejected"
-		rec.Problems = []string{fmt.Sprintf("%s:1: the file is %s; posts may be at most %s", key, size(attrs.Size), size(e.opt.MaxPostBytes))}
+		rec.Problems = []string{fmt.Sprintf("%s:1: the file is %s; posts may be at most %s", key, FormatSize(attrs.Size), FormatSize(e.opt.MaxPostBytes))}
 	case err != nil:
 		return nil, fmt.Errorf("read %s: %w", key, err)
 	default:
@@ -458,7 +458,8 @@ func (e *Engine) decide(ctx context.Context, rec *catalog.Record, src []byte, at
 	}
 }
 
-func size(n int64) string {
+// FormatSize writes a byte count the way rejections do ("4.0 MiB").
+func FormatSize(n int64) string {
 	switch {
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))

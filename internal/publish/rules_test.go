@@ -122,3 +122,17 @@ func TestBundleFileBeforeItsPage(t *testing.T) {
 		t.Error("a deleted bundle file is still published")
 	}
 }
+
+func TestAliasCannotTakeAnotherPostsPage(t *testing.T) {
+	f := newFixture(t)
+	f.put("posts/a.md", "+++\ntitle = \"A\"\ndate = 2019-11-01\nurl = \"/same/\"\n+++\nfirst")
+	f.apply("posts/a.md")
+	f.put("posts/b.md", "+++\ntitle = \"B\"\ndate = 2019-11-02\naliases = [\"/same/index.html\"]\n+++\nsecond")
+	res := f.apply("posts/b.md")
+	if o := res.Outcomes[0]; o.Status != "rejected" || !strings.Contains(strings.Join(o.Problems, " "), "posts/a.md") {
+		t.Fatalf("outcome %+v: an alias over another post's page must be rejected", o)
+	}
+	if page := snapshot(t, f.dst)["same/index.html"]; !strings.Contains(page, "first") {
+		t.Error("the alias overwrote the first post's page")
+	}
+}

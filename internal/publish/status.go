@@ -19,13 +19,20 @@ type Status struct {
 	URL      string   `json:"url,omitempty"`
 	Problems []string `json:"problems,omitempty"`
 	Revision int64    `json:"revision"`
+	// SourceETag is the ETag of the uploaded version this status is
+	// about, so an author's tool can tell when its upload was seen.
+	SourceETag string `json:"sourceETag,omitempty"`
 }
 
-// StatusKey is where the status of the post at key is kept.
+// StatusKey is where the status of the post at key is kept, under the
+// default state prefix.
+func StatusKey(key string) string { return DefaultStatePrefix + "status/" + key + ".json" }
+
+// StatusKey is where this engine keeps the status of the post at key.
 func (e *Engine) StatusKey(key string) string { return e.opt.StatePrefix + "status/" + key + ".json" }
 
 func (e *Engine) status(r *catalog.Record) Status {
-	s := Status{Key: r.Key, Status: r.Status, Problems: r.Problems, Revision: r.Rev}
+	s := Status{Key: r.Key, Status: r.Status, Problems: r.Problems, Revision: r.Rev, SourceETag: r.SourceETag}
 	if r.Entry != nil {
 		s.URL = e.r.Config().URL(r.Entry.Path)
 	}
@@ -36,7 +43,7 @@ func (e *Engine) status(r *catalog.Record) Status {
 // changed.
 func (e *Engine) writeStatus(ctx context.Context, old, rec *catalog.Record) error {
 	a, b := e.status(old), e.status(rec)
-	if old.Rev > 0 && a.Status == b.Status && a.URL == b.URL && slices.Equal(a.Problems, b.Problems) {
+	if old.Rev > 0 && a.Status == b.Status && a.URL == b.URL && a.SourceETag == b.SourceETag && slices.Equal(a.Problems, b.Problems) {
 		return nil
 	}
 	data, err := encode(b)

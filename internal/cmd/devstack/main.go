@@ -161,6 +161,10 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	go srv.Serve(ln)
 	defer srv.Shutdown(context.Background())
 
+	// The author tools (make publish, make status) find the stack here.
+	if err := os.WriteFile(filepath.Join(filepath.Dir(o.outputs), "endpoint"), []byte(o.endpoint+"\n"), 0o644); err != nil {
+		return err
+	}
 	fmt.Printf("endpoint: %s\n", o.endpoint)
 	fmt.Printf("source bucket: s3://%s\n", out.SourceBucket)
 	fmt.Printf("site: http://%s/\n", ln.Addr())
