@@ -202,4 +202,3 @@ func (c *checker) report(w io.Writer, vs []verdict) (rejected bool) {
 	}
 	return rejected
 }
-

@@ -199,7 +199,6 @@ func sourceBucket(outputs string) (string, error) {
 	return name, nil
 }
 
-
 // remoteBucket is what publish and status need of the source bucket.
 type remoteBucket interface {
 	ReadAtMost(ctx context.Context, key string, max int64) ([]byte, blob.Attributes, error)
