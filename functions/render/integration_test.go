@@ -106,7 +106,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newStack(t *testing.T, workers int) *stack {
+func newStack(t *testing.T, workers int, extraEnv ...string) *stack {
 	t.Helper()
 	ctx := context.Background()
 	st := &stack{t: t, s3: awstest.S3(t), sqs: awstest.SQS(t), logs: &syncBuffer{}}
@@ -154,6 +154,7 @@ func newStack(t *testing.T, workers int) *stack {
 		"SOURCE_BUCKET="+st.src, "SITE_BUCKET="+st.dst,
 		// What Lambda sets for the JSON logging Terraform configures.
 		"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_LOG_LEVEL=INFO")
+	env = append(env, extraEnv...)
 	for k, v := range siteEnv {
 		env = append(env, k+"="+v)
 	}

@@ -14,12 +14,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
 	"github.com/postmill/postmill/internal/blob"
 	"github.com/postmill/postmill/internal/cdn"
 	"github.com/postmill/postmill/internal/handler"
 	"github.com/postmill/postmill/internal/publish"
 	"github.com/postmill/postmill/internal/s3store"
+	"github.com/postmill/postmill/internal/schedule"
 	"github.com/postmill/postmill/internal/site"
 )
 
@@ -56,8 +58,16 @@ func setup(ctx context.Context, log *slog.Logger) (*handler.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts := publish.Options{}
+	if group := os.Getenv("SCHEDULE_GROUP"); group != "" {
+		role, target := os.Getenv("SCHEDULER_ROLE_ARN"), os.Getenv("SCHEDULE_TARGET_ARN")
+		if role == "" || target == "" {
+			return nil, fmt.Errorf("SCHEDULE_GROUP is set, so SCHEDULER_ROLE_ARN and SCHEDULE_TARGET_ARN must be too")
+		}
+		opts.Scheduler = schedule.New(scheduler.NewFromConfig(awsCfg), group, role, target)
+	}
 	srcB, dstB := blob.NewCounter(s3store.New(client, src)), blob.NewCounter(s3store.New(client, dst))
-	eng := publish.New(srcB, dstB, r, publish.Options{})
+	eng := publish.New(srcB, dstB, r, opts)
 	meter := handler.WithMeter(func() blob.Counts { return srcB.Snapshot().Add(dstB.Snapshot()) })
 	if id := os.Getenv("DISTRIBUTION_ID"); id != "" {
 		return handler.New(eng, cdn.New(cloudfront.NewFromConfig(awsCfg), id, 0, nil), log, meter), nil

@@ -23,6 +23,7 @@ import (
 	"github.com/postmill/postmill/internal/blob"
 	"github.com/postmill/postmill/internal/publish"
 	"github.com/postmill/postmill/internal/s3event"
+	"github.com/postmill/postmill/internal/schedule"
 )
 
 // Publisher applies a batch of changes.
@@ -81,10 +82,12 @@ func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 			h.log.ErrorContext(ctx, "acknowledged a message that is not an S3 notification", "messageId", m.MessageId, "reason", err.Error())
 			continue
 		}
+		// A redelivery may follow a run that died midway; a scheduled
+		// event may fire a little early. Either way, look carefully.
 		careful := receiveCount(m) > 1
 		for _, r := range recs {
 			keysOf[m.MessageId] = append(keysOf[m.MessageId], r.Key)
-			changes = append(changes, publish.Change{Key: r.Key, Sequencer: r.Sequencer, Careful: careful})
+			changes = append(changes, publish.Change{Key: r.Key, Sequencer: r.Sequencer, Careful: careful || r.EventName == schedule.EventName})
 		}
 	}
 	if len(changes) == 0 {

@@ -103,6 +103,9 @@ func (e *Engine) finish(ctx context.Context, t *transition, rc *recorder) error 
 		if err := e.writeStatus(ctx, t.old, t.rec); err != nil {
 			return err
 		}
+		if err := e.reschedule(ctx, t); err != nil {
+			return err
+		}
 		if len(t.rec.Pending) == 0 && len(t.rec.PendingDeletes) == 0 {
 			return nil
 		}
@@ -246,4 +249,17 @@ func (e *Engine) bundleOf(ctx context.Context, key string) (*catalog.Record, str
 		dir = path.Dir(dir)
 	}
 	return nil, "", nil
+}
+
+// reschedule keeps the post's schedule at its next change of visibility:
+// set when there is one, cleared when there is none.
+func (e *Engine) reschedule(ctx context.Context, t *transition) error {
+	s := e.opt.Scheduler
+	if s == nil || (!t.careful && t.rec.NextChange.Equal(t.old.NextChange)) {
+		return nil
+	}
+	if t.rec.NextChange.IsZero() {
+		return s.Clear(ctx, t.key)
+	}
+	return s.Set(ctx, t.key, t.rec.NextChange)
 }

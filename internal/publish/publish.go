@@ -59,6 +59,15 @@ type Options struct {
 	Clock         func() time.Time
 	// Concurrency bounds parallel listing updates within a batch.
 	Concurrency int
+	// Scheduler, when set, is asked to look at a post again when its
+	// visibility changes by itself (publish date reached, expiry passed).
+	Scheduler Scheduler
+}
+
+// Scheduler arranges for a key to be reconciled again at a moment.
+type Scheduler interface {
+	Set(ctx context.Context, key string, at time.Time) error
+	Clear(ctx context.Context, key string) error
 }
 
 // Engine publishes changes from a source bucket to a site bucket.
