@@ -27,7 +27,9 @@ func TestScheduledPostAppearsOnTime(t *testing.T) {
 	if _, err := api.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String(group)}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { api.DeleteScheduleGroup(context.Background(), &scheduler.DeleteScheduleGroupInput{Name: aws.String(group)}) })
+	t.Cleanup(func() {
+		api.DeleteScheduleGroup(context.Background(), &scheduler.DeleteScheduleGroupInput{Name: aws.String(group)})
+	})
 	st := newStack(t, 1, "SCHEDULE_GROUP="+group,
 		"SCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/postmill-scheduler",
 		"SCHEDULE_TARGET_ARN=arn:aws:sqs:us-east-1:123456789012:posts")

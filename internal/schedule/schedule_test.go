@@ -47,7 +47,9 @@ func TestAgainstEmulator(t *testing.T) {
 	if _, err := api.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String(group)}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { api.DeleteScheduleGroup(context.Background(), &scheduler.DeleteScheduleGroupInput{Name: aws.String(group)}) })
+	t.Cleanup(func() {
+		api.DeleteScheduleGroup(context.Background(), &scheduler.DeleteScheduleGroupInput{Name: aws.String(group)})
+	})
 	s := New(api, group, "arn:aws:iam::123456789012:role/scheduler", "arn:aws:sqs:us-east-1:123456789012:posts")
 	key := "posts/future post.md"
 	get := func() *scheduler.GetScheduleOutput {
