@@ -63,9 +63,28 @@ lint: vet
 ## ---- tests -------------------------------------------------------------
 
 .PHONY: test
-test: vet build ## Run every test (unit, golden, integration against the emulator, infra)
-	$(GO) test -count=1 -timeout 20m ./...
+test: vet build readers-deps ## Run every test (unit, golden, integration against the emulator, browser, infra)
+	ARTIFACTS=$(DIST)/artifacts/readers $(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) test-infra
+
+# The readers' tests drive Debian's Chromium with playwright-core and parse
+# feeds with an npm client; both are installed here, never downloaded by
+# the tests.
+READERS := testdata/readers
+
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+$(READERS)/node_modules/.package-lock.json: $(READERS)/package.json $(READERS)/package-lock.json
+	npm ci --prefix $(READERS) --no-audit --no-fund
+
+.PHONY: readers-deps
+readers-deps: chromium $(READERS)/node_modules/.package-lock.json
+
+.PHONY: test-readers
+test-readers: readers-deps ## Browser and feed-reader tests; screenshots in dist/artifacts/readers
+	ARTIFACTS=$(DIST)/artifacts/readers $(GO) test -count=1 -v ./internal/readers
 
 .PHONY: test-unit
 test-unit: ## Fast tests only (no emulator)

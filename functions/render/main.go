@@ -23,6 +23,7 @@ import (
 	"github.com/postmill/postmill/internal/s3store"
 	"github.com/postmill/postmill/internal/schedule"
 	"github.com/postmill/postmill/internal/site"
+	"github.com/postmill/postmill/internal/websub"
 )
 
 func main() {
@@ -68,9 +69,13 @@ func setup(ctx context.Context, log *slog.Logger) (*handler.Handler, error) {
 	}
 	srcB, dstB := blob.NewCounter(s3store.New(client, src)), blob.NewCounter(s3store.New(client, dst))
 	eng := publish.New(srcB, dstB, r, opts)
-	meter := handler.WithMeter(func() blob.Counts { return srcB.Snapshot().Add(dstB.Snapshot()) })
-	if id := os.Getenv("DISTRIBUTION_ID"); id != "" {
-		return handler.New(eng, cdn.New(cloudfront.NewFromConfig(awsCfg), id, 0, nil), log, meter), nil
+	hopts := []handler.Option{handler.WithMeter(func() blob.Counts { return srcB.Snapshot().Add(dstB.Snapshot()) })}
+	if cfg.HubURL != "" { // WEBSUB_HUB_URL: ping the hub with the feeds each batch changed
+		feedURL := func(key string) string { return cfg.URL("/" + key) } // as the feeds' rel="self"
+		hopts = append(hopts, handler.WithPinger(websub.New(nil, cfg.HubURL), feedURL))
 	}
-	return handler.New(eng, nil, log, meter), nil
+	if id := os.Getenv("DISTRIBUTION_ID"); id != "" {
+		return handler.New(eng, cdn.New(cloudfront.NewFromConfig(awsCfg), id, 0, nil), log, hopts...), nil
+	}
+	return handler.New(eng, nil, log, hopts...), nil
 }

@@ -4,7 +4,8 @@
 // drop what changed.
 //
 // It decodes, logs and classifies; the publishing rules live in package
-// publish.
+// publish. When a WebSub hub is configured it also pings the hub with the
+// feeds a batch changed.
 package handler
 
 import (
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -36,13 +38,20 @@ type Invalidator interface {
 	Invalidate(ctx context.Context, keys []string) error
 }
 
+// Pinger tells a WebSub hub which feeds have new content.
+type Pinger interface {
+	Ping(ctx context.Context, feedURLs []string) error
+}
+
 // Handler handles SQS batches for the render function.
 type Handler struct {
-	pub   Publisher
-	cdn   Invalidator // nil: no CDN to invalidate
-	log   *slog.Logger
-	meter func() blob.Counts
-	clock func() time.Time
+	pub     Publisher
+	cdn     Invalidator // nil: no CDN to invalidate
+	log     *slog.Logger
+	meter   func() blob.Counts
+	clock   func() time.Time
+	pinger  Pinger                  // nil: no hub
+	feedURL func(key string) string // a feed's site key → its absolute URL
 }
 
 // Option configures a Handler.
@@ -51,6 +60,15 @@ type Option func(*Handler)
 // WithMeter makes every batch log the storage requests it made, read from
 // meter before and after (a blob.Counter's Snapshot).
 func WithMeter(meter func() blob.Counts) Option { return func(h *Handler) { h.meter = meter } }
+
+// WithPinger makes every batch that wrote feeds ping a WebSub hub with
+// their absolute URLs, which feedURL makes from site keys ("index.xml",
+// "tags/go/index.json"); they must be the URLs the feeds give as
+// rel="self", the topics subscribers know. A feed is a written key named
+// index.xml or index.json. Deleted feeds are not pinged.
+func WithPinger(p Pinger, feedURL func(key string) string) Option {
+	return func(h *Handler) { h.pinger, h.feedURL = p, feedURL }
+}
 
 // New returns a handler. cdn may be nil.
 func New(pub Publisher, cdn Invalidator, log *slog.Logger, opts ...Option) *Handler {
@@ -116,6 +134,9 @@ func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 			h.log.ErrorContext(ctx, "invalidation failed", "keys", len(keys), "reason", err.Error())
 		}
 	}
+	// After the invalidation, so the hub is more likely to fetch the new
+	// feed than the CDN's copy.
+	h.ping(ctx, res.Written)
 
 	var resp events.SQSEventResponse
 	for _, m := range ev.Records {
@@ -127,6 +148,34 @@ func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		}
 	}
 	return resp, nil
+}
+
+// pingTimeout bounds a batch's pings, so that a hub that hangs cannot
+// run the function into its timeout and have SQS deliver the batch again.
+const pingTimeout = 10 * time.Second
+
+// ping tells the hub about the feeds among written. A failure is logged,
+// not retried: the feeds are right, and readers' next poll finds them.
+func (h *Handler) ping(ctx context.Context, written []string) {
+	if h.pinger == nil {
+		return
+	}
+	var urls []string
+	for _, k := range written {
+		if base := path.Base(k); base == "index.xml" || base == "index.json" {
+			urls = append(urls, h.feedURL(k))
+		}
+	}
+	if len(urls) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	if err := h.pinger.Ping(ctx, urls); err != nil {
+		h.log.ErrorContext(ctx, "websub ping failed", "feeds", len(urls), "reason", err.Error())
+		return
+	}
+	h.log.InfoContext(ctx, "websub ping", "feeds", len(urls))
 }
 
 // apply runs the batch, containing panics: if the batch panics, each key
