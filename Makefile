@@ -154,6 +154,17 @@ else
 	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:$(RUN_PORT)} $(GO) run ./internal/cmd/invoke -bootstrap $(DIST)/local/rebuild/bootstrap
 endif
 
+.PHONY: redrive
+redrive: export AWS_ACCESS_KEY_ID ?= test
+redrive: export AWS_SECRET_ACCESS_KEY ?= test
+redrive: export AWS_REGION ?= us-east-1
+redrive: ## Move the local stack's dead-lettered events back to its queue (fix their cause first)
+	$(GO) run ./internal/cmd/redrive -endpoint "$${AWS_ENDPOINT_URL:-http://127.0.0.1:$(RUN_PORT)}" -outputs .run/outputs.json
+
+.PHONY: test-faults
+test-faults: ## Fault injection only: AWS errors, throttling, resets, poison messages, killed functions
+	$(GO) test -count=1 -v -run 'Fault|Poison|Killed|CommitWhose|NeighbourMonth' ./internal/faultproxy ./functions/render
+
 ## ---- authoring ---------------------------------------------------------
 
 # The authors' tool, built for this machine (internal/cmd/postmill).

@@ -11,6 +11,7 @@ import (
 	"github.com/postmill/postmill/internal/blob"
 	"github.com/postmill/postmill/internal/catalog"
 	"github.com/postmill/postmill/internal/permalink"
+	"github.com/postmill/postmill/internal/post"
 	"github.com/postmill/postmill/internal/site"
 )
 
@@ -136,8 +137,29 @@ func (e *Engine) finish(ctx context.Context, t *transition, rc *recorder) error 
 	return fmt.Errorf("finish %s: %w", t.key, errGaveUp)
 }
 
-// copyAssets publishes a bundle's files beside its page.
+// copyAssets publishes a bundle's files beside its page. When the
+// bundle's page is deleted its files become loose files, published at
+// their own keys, as a clean build would have them.
 func (e *Engine) copyAssets(ctx context.Context, t *transition, rc *recorder) error {
+	if t.rec.Status == "deleted" && post.IsBundle(t.key) {
+		dir := path.Dir(t.key) + "/"
+		objs, err := blob.ListAll(ctx, e.src, dir)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", dir, err)
+		}
+		for _, o := range objs {
+			if strings.HasSuffix(strings.ToLower(o.Key), ".md") || !assetAllowed(o.Key) {
+				continue
+			}
+			if owner, _, err := e.bundleOf(ctx, o.Key); err != nil || owner != nil {
+				continue // a file of a bundle further up, or unknown: leave it
+			}
+			if err := e.copyAsset(ctx, o.Key, o.Key, t.careful, rc); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if t.rec.Entry == nil {
 		return nil
 	}

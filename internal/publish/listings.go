@@ -235,7 +235,20 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 					changed = append(changed, m.Month)
 				}
 			}
+			if careful {
+				// A run that died may have opened or closed a month
+				// without re-rendering its neighbours' links.
+				for _, m := range sortedMonths(months) {
+					if months[m].touched {
+						n, o := site.Neighbours(head, m)
+						changed = append(changed, n, o)
+					}
+				}
+			}
 			for _, m := range changed {
+				if m == "" {
+					continue
+				}
 				if _, err := loadMonth(m, false); err != nil {
 					return tagInfo{}, err
 				}
@@ -272,11 +285,12 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 			}
 		}
 		if conflict {
+			// The rival may be ourselves: a write that landed but
+			// whose answer was lost comes back as 412 on retry. Either
+			// way what is committed now looks unchanged to the next
+			// attempt, so its files must be checked, not diffed.
+			careful = true
 			if len(committed) > 0 {
-				// Months committed in this attempt look unchanged to
-				// the next one, so their files must be checked, not
-				// diffed.
-				careful = true
 				for m := range months {
 					if _, ok := committed[m]; ok {
 						rendered[m] = true

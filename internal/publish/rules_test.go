@@ -136,3 +136,19 @@ func TestAliasCannotTakeAnotherPostsPage(t *testing.T) {
 		t.Error("the alias overwrote the first post's page")
 	}
 }
+
+func TestDeletedBundlePageLeavesItsFilesLoose(t *testing.T) {
+	f := newFixture(t)
+	f.put("posts/talk/index.md", doc("Talk", "2019-11-01T10:00:00Z", "Go"))
+	f.put("posts/talk/slide.png", "\x89PNG fake")
+	f.apply("posts/talk/index.md", "posts/talk/slide.png")
+	f.rm("posts/talk/index.md")
+	f.apply("posts/talk/index.md")
+	got := snapshot(t, f.dst)
+	if _, ok := got["2019/11/01/talk/slide.png"]; ok {
+		t.Error("the file is still beside a page that is gone")
+	}
+	if _, ok := got["posts/talk/slide.png"]; !ok {
+		t.Errorf("the file is not published as a loose file, as a clean build has it; have %v", keysOf(got))
+	}
+}

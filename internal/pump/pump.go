@@ -208,6 +208,7 @@ func (p *Pump) Drain(ctx context.Context) error {
 
 	tick := time.NewTicker(drainInterval)
 	defer tick.Stop()
+	failedCounts := 0
 	for empty := 0; empty < 2; {
 		select {
 		case <-ctx.Done():
@@ -216,8 +217,15 @@ func (p *Pump) Drain(ctx context.Context) error {
 		}
 		n, err := p.queued(ctx)
 		if err != nil {
+			// A count that fails (throttled, reset) says nothing about
+			// the queue: try again a few times before giving up.
+			if failedCounts++; failedCounts < 10 {
+				empty = 0
+				continue
+			}
 			return err
 		}
+		failedCounts = 0
 		p.mu.Lock()
 		idle := p.inFlight == 0
 		p.mu.Unlock()
