@@ -357,10 +357,25 @@ func (m *Month) Put(key string, rev int64, e *Entry, now time.Time) bool {
 	return changed
 }
 
+// MaxHeadContent bounds the content an entry brings into a head: a
+// feed's worth of huge posts must not make the head too large to load.
+// A larger post's feed entry carries its summary and link only.
+const MaxHeadContent = 512 << 10
+
+func forHead(e *Entry) *Entry {
+	if e == nil || len(e.Content) <= MaxHeadContent {
+		return e
+	}
+	c := *e
+	c.Content = ""
+	return &c
+}
+
 // Put applies key's new state to the head's entries. It reports whether
 // the head changed, and whether it now holds fewer entries than it should
 // (Refill is then needed).
 func (h *Head) Put(key string, rev int64, e *Entry, capacity int, now time.Time) (changed bool) {
+	e = forHead(e)
 	inHead := entryIndex(h.Entries, key) >= 0
 	if e != nil && !inHead && len(h.Entries) >= capacity && !newer(e, &h.Entries[len(h.Entries)-1]) {
 		return false // too old for the head; it lives in its month only
@@ -387,6 +402,7 @@ func (h *Head) Compact() bool { return h.Listing != Site && !h.Sharded }
 // PutAll applies key's new state to a compact head, which keeps every
 // entry, and recounts its months from the entries.
 func (h *Head) PutAll(key string, rev int64, e *Entry, now time.Time) bool {
+	e = forHead(e)
 	var changed bool
 	h.Entries, h.Tombstones, changed = put(h.Entries, h.Tombstones, key, rev, e, now)
 	if changed {
@@ -521,6 +537,7 @@ func (h *Head) Missing(month []Entry) []Entry {
 // Add places a refilled entry (with content) into the head regardless of
 // capacity checks; callers add only what NeedsRefill asked for.
 func (h *Head) Add(e Entry) {
+	e = *forHead(&e)
 	if entryIndex(h.Entries, e.Key) >= 0 {
 		return
 	}

@@ -146,6 +146,9 @@ type Result struct {
 // Render does not panic on any input; an error means a bug in this package
 // or in one of its libraries.
 func (r *Renderer) Render(src []byte) (Result, error) {
+	if err := checkComplexity(src); err != nil {
+		return Result{}, err
+	}
 	body, divider, err := r.convert(src)
 	if err != nil {
 		return Result{}, err

@@ -2,6 +2,7 @@ package markdown
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -422,17 +423,38 @@ func TestRenderSummary(t *testing.T) {
 	}
 }
 
-// TestRenderPathological makes sure hostile shapes finish without panicking.
-// It does not time them; see BenchmarkRenderPathological.
+// TestRenderPathological makes sure hostile shapes finish without
+// panicking: rendered, or refused as too complex when a paragraph holds
+// more markers than goldmark can process in bounded time. It does not
+// time them; see BenchmarkRenderPathological.
 func TestRenderPathological(t *testing.T) {
 	for _, tt := range pathological() {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, unsafe := range []bool{false, true} {
-				if _, err := New(WithUnsafeHTML(unsafe)).Render([]byte(tt.src)); err != nil {
+				_, err := New(WithUnsafeHTML(unsafe)).Render([]byte(tt.src))
+				var ce *ComplexityError
+				if err != nil && !(errors.As(err, &ce) && strings.Count(tt.src, "*")+strings.Count(tt.src, "_")+strings.Count(tt.src, "[")+strings.Count(tt.src, "]") > MaxMarkersPerParagraph) {
 					t.Errorf("Render (unsafe HTML %v): %v", unsafe, err)
 				}
 			}
 		})
+	}
+}
+
+func TestComplexityLimit(t *testing.T) {
+	ok := strings.Repeat("some *emphasis* and a [link](x) ", 300) // 1,500 markers
+	if _, err := New().Render([]byte(ok)); err != nil {
+		t.Errorf("an ordinary long paragraph was refused: %v", err)
+	}
+	code := "```\n" + strings.Repeat("a_b*c[d]\n", 5000) + "```\n"
+	if _, err := New().Render([]byte(code)); err != nil {
+		t.Errorf("markers inside fenced code count: %v", err)
+	}
+	bad := "intro\n\n" + strings.Repeat("*a_", 3000)
+	_, err := New().Render([]byte(bad))
+	var ce *ComplexityError
+	if !errors.As(err, &ce) || ce.Line != 3 {
+		t.Fatalf("got %v; want a ComplexityError at line 3", err)
 	}
 }
 

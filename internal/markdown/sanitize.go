@@ -34,7 +34,9 @@ func newPolicy() *bluemonday.Policy {
 	p.AllowStyles("text-align").MatchingEnum("left", "center", "right").OnElements("th", "td")
 
 	// bluemonday drops <script> and <style> with their content, but only the
-	// tags of other elements; an iframe's fallback text goes too.
-	p.SkipElementsContent("iframe", "object", "embed", "noscript")
+	// tags of other elements; an iframe's fallback text goes too. Not
+	// "embed": it is a void element, so skipping its content would skip
+	// the rest of the post.
+	p.SkipElementsContent("iframe", "object", "noscript")
 	return p
 }

@@ -44,7 +44,10 @@ type Bucket interface {
 const (
 	DefaultStatePrefix  = "_postmill/"
 	DefaultPostsPrefix  = "posts/"
-	DefaultMaxPostBytes = 4 << 20
+	// Posts are text: the longest real one we know is 35 KiB. 256 KiB
+	// bounds what goldmark may need (its AST costs ~250 bytes of heap per
+	// byte of pathological input) well within a 128 MB function.
+	DefaultMaxPostBytes = 256 << 10
 	DefaultMaxAsset     = 20 << 20
 	hashMeta            = "postmill-sha256"
 	maxAttempts         = 8
@@ -365,6 +368,11 @@ func (e *Engine) tryBegin(ctx context.Context, c *Change, o *Outcome) (*transiti
 	case errors.Is(err, blob.ErrNotFound):
 		rec.Status = "deleted"
 	case errors.Is(err, blob.ErrTooLarge):
+		if attrs.Size == 0 {
+			if a, err := e.src.Attributes(ctx, key); err == nil {
+				attrs = a
+			}
+		}
 		rec.SourceETag = attrs.ETag
 		rec.Status = "rejected"
 		rec.Problems = []string{fmt.Sprintf("%s:1: the file is %s; posts may be at most %s", key, FormatSize(attrs.Size), FormatSize(e.opt.MaxPostBytes))}

@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -107,7 +108,12 @@ const wordsPerMinute = 220
 func (r *Renderer) Compile(p *post.Post, rev int64) (*catalog.Entry, error) {
 	res, err := r.md.Render(p.Body)
 	if err != nil {
-		return nil, &post.Error{Key: p.Key, Problems: []post.Problem{{Line: p.BodyLine, Msg: "cannot render Markdown: " + err.Error()}}}
+		line := p.BodyLine
+		var ce *markdown.ComplexityError
+		if errors.As(err, &ce) {
+			line = p.BodyLine + ce.Line - 1
+		}
+		return nil, &post.Error{Key: p.Key, Problems: []post.Problem{{Line: line, Msg: "cannot render Markdown: " + err.Error()}}}
 	}
 	summary, truncated := res.Summary, res.Truncated
 	if p.Summary != "" {

@@ -71,7 +71,7 @@ func TestCheckRejects(t *testing.T) {
 		{
 			name:  "over the size limit",
 			files: map[string]string{"big.md": "---\ntitle: Big\n---\n" + strings.Repeat("x", 5<<20)},
-			want:  []string{"big.md:1: the file is 5.0 MiB; posts may be at most 4.0 MiB"},
+			want:  []string{"big.md:1: the file is 5.0 MiB; posts may be at most 256.0 KiB"},
 		},
 		{
 			name: "two posts with one url",
