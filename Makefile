@@ -91,8 +91,11 @@ test-unit: ## Fast tests only (no emulator)
 	POSTMILL_SKIP_INTEGRATION=1 $(GO) test -short ./...
 
 .PHONY: bench
-bench: ## Benchmarks of the core (go test -bench)
+bench: ## Benchmarks: go test -bench of the core, then publish cost vs site size and Hugo side by side (table in dist/bench.md)
+	@command -v hugo >/dev/null || (apt-get update -qq && apt-get install -y -qq hugo >/dev/null)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+	@mkdir -p $(DIST)
+	$(GO) run ./internal/cmd/bench -out $(DIST)/bench.md
 
 FUZZTIME ?= 10m
 .PHONY: fuzz
