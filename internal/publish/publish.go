@@ -42,8 +42,8 @@ type Bucket interface {
 
 // Defaults for Options.
 const (
-	DefaultStatePrefix  = "_postmill/"
-	DefaultPostsPrefix  = "posts/"
+	DefaultStatePrefix = "_postmill/"
+	DefaultPostsPrefix = "posts/"
 	// Posts are text: the longest real one we know is 35 KiB. 256 KiB
 	// bounds what goldmark may need (its AST costs ~250 bytes of heap per
 	// byte of pathological input) well within a 128 MB function.
