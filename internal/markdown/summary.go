@@ -280,6 +280,9 @@ func countWords(text string) int {
 // a paragraph, with whether anything was cut. It ends the summary at the
 // last sentence end within those n words, unless that would leave less than
 // half of them; then it cuts after the nth word and adds an ellipsis.
+// maxSummaryBytes bounds a word-count summary, whatever its words.
+const maxSummaryBytes = 2048
+
 func summarize(text string, n int) (summary string, truncated bool) {
 	if text == "" {
 		return "", false
@@ -297,8 +300,18 @@ func summarize(text string, n int) (summary string, truncated bool) {
 			sentenceWords, sentenceCut = count, end
 		}
 	}
-	if !truncated {
+	if !truncated && len(text) <= maxSummaryBytes {
 		return "<p>" + html.EscapeString(text) + "</p>", false
+	}
+	if cut > maxSummaryBytes {
+		// A few enormous "words" (no spaces) must not make a summary
+		// as large as the post: cut at a character boundary.
+		cut = maxSummaryBytes
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		sentenceWords = 0
+		truncated = true
 	}
 	if 2*sentenceWords >= n {
 		summary = text[:sentenceCut]
