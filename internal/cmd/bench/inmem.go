@@ -72,7 +72,7 @@ func importInMemory(ctx context.Context, c *corpus, workers, batch int) (*memSit
 		queue <- cs
 	}
 	var mu sync.Mutex
-	st := importStats{Path: fmt.Sprintf("in-process (memblob), %d engines, batches of %d", workers, batch)}
+	st := importStats{Path: fmt.Sprintf("in-process (memblob), %d engine%s, batches of %d", workers, map[bool]string{true: "s"}[workers != 1], batch)}
 	var firstErr error
 	start := time.Now()
 	stopProgress := every(30*time.Second, func() {
