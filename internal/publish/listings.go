@@ -367,11 +367,30 @@ func sortedMonths(m map[string]*monthState) []string {
 // neighbourChanges lists months whose newer/older links differ between
 // two heads.
 func neighbourChanges(before, after *catalog.Head) []string {
+	// Each head's live months are computed once: this runs on every
+	// publish, and a site has hundreds of months.
+	links := func(h *catalog.Head) map[string][2]string {
+		out := map[string][2]string{}
+		if h == nil {
+			return out
+		}
+		live := h.LiveMonths() // newest first
+		for i, m := range live {
+			var l [2]string
+			if i > 0 {
+				l[0] = live[i-1].Month
+			}
+			if i+1 < len(live) {
+				l[1] = live[i+1].Month
+			}
+			out[m.Month] = l
+		}
+		return out
+	}
+	b, a := links(before), links(after)
 	var out []string
 	for _, m := range after.Months {
-		n1, o1 := site.Neighbours(before, m.Month)
-		n2, o2 := site.Neighbours(after, m.Month)
-		if n1 != n2 || o1 != o2 {
+		if b[m.Month] != a[m.Month] {
 			out = append(out, m.Month)
 		}
 	}
