@@ -126,6 +126,10 @@ type Record struct {
 	// PendingDeletes are site keys an earlier version owned that may still
 	// need deleting.
 	PendingDeletes []string `json:"pendingDeletes,omitempty"`
+	// Vacated are the publish times of earlier versions that sat
+	// elsewhere in the site's order: the posts around those places link
+	// to this one from their pages until a writer has re-rendered them.
+	Vacated []time.Time `json:"vacated,omitempty"`
 }
 
 // Paths returns every page path the record owns: its page and aliases.

@@ -84,11 +84,11 @@ func (e *Engine) finish(ctx context.Context, t *transition, rc *recorder) error 
 		var before []site.File
 		var err error
 		if !t.careful {
-			if before, err = e.r.PostFiles(t.old); err != nil {
+			if before, err = e.r.AliasFiles(t.old); err != nil {
 				return err
 			}
 		}
-		after, err := e.r.PostFiles(t.rec)
+		after, err := e.r.AliasFiles(t.rec)
 		if err != nil {
 			return err
 		}
@@ -107,11 +107,11 @@ func (e *Engine) finish(ctx context.Context, t *transition, rc *recorder) error 
 		if err := e.reschedule(ctx, t); err != nil {
 			return err
 		}
-		if len(t.rec.Pending) == 0 && len(t.rec.PendingDeletes) == 0 {
+		if len(t.rec.Pending) == 0 && len(t.rec.PendingDeletes) == 0 && len(t.rec.Vacated) == 0 {
 			return nil
 		}
 		done := *t.rec
-		done.Pending, done.PendingDeletes = nil, nil
+		done.Pending, done.PendingDeletes, done.Vacated = nil, nil, nil
 		tag, err := e.store(ctx, catalog.RecordName(t.key), &done, t.etag)
 		if err == nil {
 			t.rec, t.etag = &done, tag

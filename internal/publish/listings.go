@@ -115,6 +115,10 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 	// Months whose files an earlier attempt wrote: a later attempt must
 	// render them again, or a stale page it wrote could outlive it.
 	rendered := map[string]bool{}
+	var nav *navPass
+	if listing == catalog.Site {
+		nav = e.newNavPass()
+	}
 	// Files an earlier attempt may have written: a careful pass checks
 	// each again, deleting those that no longer belong.
 	wrote := map[string]bool{}
@@ -326,6 +330,13 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 			}
 		}
 
+		if nav != nil {
+			before, after := e.siteViews(ctx, beforeHead, head, months)
+			if err := nav.write(ctx, before, after, ts, careful, rc); err != nil {
+				return tagInfo{}, err
+			}
+		}
+
 		// Did anyone commit while we wrote? Then what we wrote may be
 		// stale: go again, comparing with what is stored. The head is
 		// enough to look at: every month commit records the month's new
@@ -341,6 +352,40 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 		return tagInfo{slug: catalog.TagOf(listing), name: head.TagName(), count: head.Count(), gen: head.Gen}, nil
 	}
 	return tagInfo{}, fmt.Errorf("listing %s: %w", listing, errGaveUp)
+}
+
+// siteViews are the site listing before and after this attempt's
+// changes, reading months not loaded yet as they are stored.
+func (e *Engine) siteViews(ctx context.Context, beforeHead, head *catalog.Head, months map[string]*monthState) (before, after siteView) {
+	stored := map[string]*catalog.Month{}
+	read := func(m string) (*catalog.Month, error) {
+		if c, ok := stored[m]; ok {
+			return c, nil
+		}
+		c := &catalog.Month{}
+		_, err := e.load(ctx, catalog.MonthName(head.Listing, head.Epoch, m), c)
+		if errors.Is(err, blob.ErrNotFound) {
+			c = nil
+		} else if err != nil {
+			return nil, fmt.Errorf("load month %s of %s: %w", m, head.Listing, err)
+		}
+		stored[m] = c
+		return c, nil
+	}
+	loc := e.r.Config().Location
+	before = siteView{head: beforeHead, loc: loc, month: func(m string) (*catalog.Month, error) {
+		if ms, ok := months[m]; ok {
+			return ms.before, nil
+		}
+		return read(m)
+	}}
+	after = siteView{head: head, loc: loc, month: func(m string) (*catalog.Month, error) {
+		if ms, ok := months[m]; ok {
+			return ms.m, nil
+		}
+		return read(m)
+	}}
+	return before, after
 }
 
 func inListing(e *catalog.Entry, listing string) *catalog.Entry {

@@ -435,6 +435,10 @@ func (e *Engine) tryBegin(ctx context.Context, c *Change, o *Outcome) (*transiti
 	rec.Pending = placeNames(t.places)
 	rec.PendingDeletes = mergeStrings(old.PendingDeletes, t.deletes, loose)
 	t.deletes = rec.PendingDeletes
+	rec.Vacated = old.Vacated
+	if o := old.Entry; o != nil && (rec.Entry == nil || !rec.Entry.Published.Equal(o.Published)) {
+		rec.Vacated = mergeTimes(old.Vacated, o.Published)
+	}
 
 	newTag, err := e.store(ctx, catalog.RecordName(key), rec, etag)
 	if err != nil {
@@ -549,6 +553,17 @@ func mergeStrings(lists ...[]string) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+func mergeTimes(ts []time.Time, t time.Time) []time.Time {
+	for _, x := range ts {
+		if x.Equal(t) {
+			return ts
+		}
+	}
+	out := append(append([]time.Time(nil), ts...), t)
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
 	return out
 }
 

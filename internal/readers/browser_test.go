@@ -22,6 +22,8 @@ type browserPage struct {
 	// Canary marks the page that breaks every rule on purpose: each
 	// check must find something there, or it is blind.
 	Canary bool `json:"canary,omitempty"`
+	// Nav lists the post links the page must show: "prev", "next".
+	Nav []string `json:"nav,omitempty"`
 }
 
 // browserPlan is what browser.mjs is told to do, as its one argument.
@@ -109,8 +111,8 @@ func TestBrowser(t *testing.T) {
 		Artifacts: artifacts,
 		Pages: []browserPage{
 			{Name: "home", Path: "/", Status: 200},
-			{Name: "post", Path: s.path("posts/cloud-native-lowlands-2023.md"), Status: 200},
-			{Name: "bundle", Path: s.path("posts/bundle-example/index.md"), Status: 200},
+			{Name: "post", Path: s.path("posts/cloud-native-lowlands-2023.md"), Status: 200, Nav: []string{"prev", "next"}},
+			{Name: "bundle", Path: s.path("posts/bundle-example/index.md"), Status: 200, Nav: []string{"prev", "next"}},
 			{Name: "tag", Path: "/tags/kubernetes/", Status: 200},
 			{Name: "tags", Path: "/tags/", Status: 200},
 			{Name: "missing", Path: "/2023/10/12/no-such-post/", Status: 404},

@@ -174,19 +174,25 @@ func (r *Renderer) tagLinks(tags []catalog.Tag) []theme.Tag {
 
 func tagPath(slug string) string { return "/tags/" + slug + "/" }
 
-// PostFiles renders the files a record owns besides its assets: the page
-// and one redirect page per alias. A record that is not published owns none.
-func (r *Renderer) PostFiles(rec *catalog.Record) ([]File, error) {
-	if rec == nil || rec.Entry == nil {
-		return nil, nil
+// Nav is what a post page links to besides itself: the posts just older
+// and newer than it in the site's listing.
+type Nav struct{ Older, Newer *catalog.Entry }
+
+func (r *Renderer) navLink(e *catalog.Entry) *theme.Link {
+	if e == nil {
+		return nil
 	}
-	e := rec.Entry
+	return &theme.Link{Title: e.Title, URL: e.Path}
+}
+
+// PageFile renders a published post's page.
+func (r *Renderer) PageFile(e *catalog.Entry, nav Nav) (File, error) {
 	canonical := r.cfg.URL(e.Path)
 	author := e.Author.Name
 	if author == "" {
 		author = r.cfg.Author
 	}
-	page, err := r.html(permalink.File(e.Path), func(b *bytes.Buffer) error {
+	return r.html(permalink.File(e.Path), func(b *bytes.Buffer) error {
 		return r.theme.RenderPost(b, r.siteView, theme.Page{
 			Title:       e.Title,
 			Description: firstNonEmpty(e.Description, plainSummary(e.Summary)),
@@ -202,12 +208,20 @@ func (r *Renderer) PostFiles(rec *catalog.Record) ([]File, error) {
 			Tags:           r.tagLinks(e.Tags),
 			Content:        template.HTML(e.Content),
 			ReadingMinutes: e.ReadingMinutes,
+			Prev:           r.navLink(nav.Older),
+			Next:           r.navLink(nav.Newer),
 		})
 	})
-	if err != nil {
-		return nil, err
+}
+
+// AliasFiles renders the redirect pages of a record's aliases. A record
+// that is not published owns none.
+func (r *Renderer) AliasFiles(rec *catalog.Record) ([]File, error) {
+	if rec == nil || rec.Entry == nil {
+		return nil, nil
 	}
-	files := []File{page}
+	canonical := r.cfg.URL(rec.Entry.Path)
+	var files []File
 	for _, a := range rec.Aliases {
 		f, err := r.html(permalink.File(a), func(b *bytes.Buffer) error {
 			return r.theme.RenderRedirect(b, r.siteView, theme.Redirect{Target: canonical})

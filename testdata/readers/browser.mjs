@@ -148,6 +148,7 @@ async function checkPage(page, spec, width) {
         ...[...document.querySelectorAll("link[href]")].map((l) => l.href),
       ],
       ids: [...document.querySelectorAll("[id]")].map((e) => e.id),
+      nav: [...document.querySelectorAll("nav.post-nav a[rel]")].map((a) => a.rel),
       scrollWidth,
       innerWidth: window.innerWidth,
       wide,
@@ -171,6 +172,9 @@ async function checkPage(page, spec, width) {
   if (!facts.title.trim()) report("head", "<title> is empty");
   if (!facts.description.trim()) report("head", "no meta description");
   if (facts.atom.length === 0) report("head", 'no link[rel=alternate][type="application/atom+xml"]');
+  for (const rel of spec.nav ?? []) {
+    if (!facts.nav.includes(rel)) report("nav", `no ${rel === "prev" ? "older" : "newer"} post link (a[rel=${rel}] in nav.post-nav)`);
+  }
   if (facts.csp === null) report("csp", "the violation listener did not run: CSP violations would go unseen");
   for (const v of facts.csp ?? []) report("csp", v);
 

@@ -34,7 +34,10 @@ func renderPosts(r *site.Renderer, posts []srcPost) (renderRun, error) {
 		if err != nil {
 			return renderRun{}, err
 		}
-		if _, err := r.PostFiles(&catalog.Record{Key: sp.Key, Rev: 1, Status: "published", Entry: e, Aliases: p.Aliases}); err != nil {
+		if _, err := r.PageFile(e, site.Nav{}); err != nil {
+			return renderRun{}, err
+		}
+		if _, err := r.AliasFiles(&catalog.Record{Key: sp.Key, Rev: 1, Status: "published", Entry: e, Aliases: p.Aliases}); err != nil {
 			return renderRun{}, err
 		}
 	}
