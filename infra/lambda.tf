@@ -68,6 +68,7 @@ locals {
     TIME_ZONE           = var.time_zone
     FEED_ID_DATE        = var.feed_id_date
     ALLOW_HTML          = tostring(var.allow_html)
+    JSON_FEED           = tostring(var.json_feed)
     WEBSUB_HUB_URL      = var.websub_hub_url
     LOG_LEVEL           = var.log_level
   }

@@ -292,6 +292,12 @@ variable "allow_html" {
   default     = false
 }
 
+variable "json_feed" {
+  description = "Publish a JSON Feed 1.1 beside every Atom feed (JSON_FEED). Costs one more S3 write per listing a publish touches."
+  type        = bool
+  default     = false
+}
+
 variable "websub_hub_url" {
   description = "WebSub hub announced in the feeds (WEBSUB_HUB_URL). Empty means none."
   type        = string

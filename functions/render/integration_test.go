@@ -361,11 +361,14 @@ func TestPublishesThroughTheEventPath(t *testing.T) {
 	got := st.assertSite()
 	for k, want := range map[string]string{
 		"index.html": "text/html; charset=utf-8", "index.xml": "application/atom+xml",
-		"index.json": "application/feed+json", "sitemap.xml": "application/xml",
+		"sitemap.xml": "application/xml",
 	} {
 		if got[k].contentType != want {
 			t.Errorf("%s served as %q, want %q", k, got[k].contentType, want)
 		}
+	}
+	if _, ok := got["index.json"]; ok {
+		t.Errorf("index.json published, though JSON_FEED is off by default")
 	}
 
 	t.Run("retag moves the post between tag feeds", func(t *testing.T) {

@@ -138,7 +138,7 @@ func TestWebSubPing(t *testing.T) {
 // nothing.
 func TestWebSubPingWithEngine(t *testing.T) {
 	hub, pinger := startHub(t, 0)
-	env := map[string]string{"SITE_BASE_URL": "https://blog.example/", "SITE_TITLE": "Field Notes", "WEBSUB_HUB_URL": "https://hub.example/"}
+	env := map[string]string{"SITE_BASE_URL": "https://blog.example/", "SITE_TITLE": "Field Notes", "WEBSUB_HUB_URL": "https://hub.example/", "JSON_FEED": "true"}
 	cfg, err := site.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,7 @@ var (
 		"SITE_TITLE":    "Field Notes",
 		"SITE_AUTHOR":   "Ada Lindqvist",
 		"TIME_ZONE":     "Europe/Amsterdam",
+		"JSON_FEED":     "true", // opt-in; the goldens cover it
 	}
 	postsDir  = filepath.Join("..", "..", "testdata", "posts")
 	goldenDir = filepath.Join("testdata", "site")

@@ -27,7 +27,7 @@ func newFixture(t *testing.T) *fixture { return newFixtureWith(t, nil) }
 // make listings outgrow their heads with a handful of posts.
 func newFixtureWith(t *testing.T, settings map[string]string) *fixture {
 	t.Helper()
-	env := map[string]string{"SITE_BASE_URL": "https://blog.example/", "SITE_TITLE": "Field Notes", "SITE_AUTHOR": "Ada"}
+	env := map[string]string{"SITE_BASE_URL": "https://blog.example/", "SITE_TITLE": "Field Notes", "SITE_AUTHOR": "Ada", "JSON_FEED": "true"}
 	for k, v := range settings {
 		env[k] = v
 	}

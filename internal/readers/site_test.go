@@ -34,6 +34,7 @@ var (
 		"SITE_DESCRIPTION": "Notes on platforms, pipelines and the people who run them.",
 		"SITE_AUTHOR":      "Ada Lindqvist",
 		"TIME_ZONE":        "Europe/Amsterdam",
+		"JSON_FEED":        "true", // opt-in; the feed-reader tests check it too
 	}
 
 	repoRoot    = filepath.Join("..", "..")

@@ -30,6 +30,7 @@ type Config struct {
 	Location    *time.Location // for offset-less dates and archive months
 	IDDate      string         // the date in feed entry ids (tag:host,DATE:…)
 	AllowHTML   bool           // raw HTML in Markdown, sanitized
+	JSONFeed    bool           // a JSON Feed beside each Atom feed
 	HubURL      string         // optional WebSub hub
 	Copyright   string
 }
@@ -44,6 +45,7 @@ var Defaults = map[string]string{
 	"TIME_ZONE":      "UTC",
 	"FEED_ID_DATE":   "2026-01-01",
 	"ALLOW_HTML":     "false",
+	"JSON_FEED":      "false",
 	"SITE_BASE_URL":  "http://127.0.0.1:8080/",
 	"SITE_AUTHOR":    "",
 	"SITE_COPYRIGHT": "",
@@ -114,12 +116,17 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if _, err := time.Parse("2006-01-02", c.IDDate); err != nil {
 		bad("FEED_ID_DATE", "want a date like 2026-01-01, got %q", c.IDDate)
 	}
-	switch strings.ToLower(get("ALLOW_HTML")) {
-	case "true", "1", "yes":
-		c.AllowHTML = true
-	case "false", "0", "no":
-	default:
-		bad("ALLOW_HTML", "want true or false, got %q", get("ALLOW_HTML"))
+	for _, f := range []struct {
+		key string
+		dst *bool
+	}{{"ALLOW_HTML", &c.AllowHTML}, {"JSON_FEED", &c.JSONFeed}} {
+		switch strings.ToLower(get(f.key)) {
+		case "true", "1", "yes":
+			*f.dst = true
+		case "false", "0", "no":
+		default:
+			bad(f.key, "want true or false, got %q", get(f.key))
+		}
 	}
 	if c.HubURL != "" {
 		if h, err := url.Parse(c.HubURL); err != nil || (h.Scheme != "https" && h.Scheme != "http") || h.Host == "" {

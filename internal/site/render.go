@@ -90,9 +90,11 @@ func NewRenderer(cfg Config) (*Renderer, error) {
 		Author:        cfg.Author,
 		StylesheetURL: "/" + r.cssKey,
 		FeedURL:       cfg.URL("/index.xml"),
-		JSONFeedURL:   cfg.URL("/index.json"),
 		Nav:           []theme.Link{{Title: "Home", URL: "/"}, {Title: "Tags", URL: "/tags/"}},
 		Copyright:     cfg.Copyright,
+	}
+	if cfg.JSONFeed {
+		r.siteView.JSONFeedURL = cfg.URL("/index.json")
 	}
 	return r, nil
 }
@@ -344,13 +346,14 @@ func (r *Renderer) HeadFiles(h *catalog.Head) ([]File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("atom feed of %s: %w", h.Listing, err)
 	}
-	jf, err := feed.JSON(f)
-	if err != nil {
-		return nil, fmt.Errorf("json feed of %s: %w", h.Listing, err)
+	files = append(files, File{Key: base + "index.xml", Body: atom, ContentType: TypeAtom, CacheControl: CacheShort})
+	if r.cfg.JSONFeed {
+		jf, err := feed.JSON(f)
+		if err != nil {
+			return nil, fmt.Errorf("json feed of %s: %w", h.Listing, err)
+		}
+		files = append(files, File{Key: base + "index.json", Body: jf, ContentType: TypeJSONFeed, CacheControl: CacheShort})
 	}
-	files = append(files,
-		File{Key: base + "index.xml", Body: atom, ContentType: TypeAtom, CacheControl: CacheShort},
-		File{Key: base + "index.json", Body: jf, ContentType: TypeJSONFeed, CacheControl: CacheShort})
 
 	entries := h.Entries
 	if len(entries) > r.cfg.PageSize {
@@ -381,12 +384,16 @@ func (r *Renderer) HeadFiles(h *catalog.Head) ([]File, error) {
 		Description: firstNonEmpty(r.cfg.Description, r.cfg.Title),
 		Canonical:   r.cfg.URL(p),
 		Feeds:       []theme.Link{{Title: r.cfg.Title, URL: r.cfg.URL("/index.xml")}},
-		JSONFeeds:   []theme.Link{{Title: r.cfg.Title, URL: r.cfg.URL("/index.json")}},
+	}
+	if r.cfg.JSONFeed {
+		page.JSONFeeds = []theme.Link{{Title: r.cfg.Title, URL: r.cfg.URL("/index.json")}}
 	}
 	if h.Listing != catalog.Site {
 		page.Description = fmt.Sprintf("%s tagged %s on %s", countPosts(h.Count()), h.TagName(), r.cfg.Title)
 		page.Feeds = append(page.Feeds, theme.Link{Title: f.Title, URL: f.SelfURL})
-		page.JSONFeeds = append(page.JSONFeeds, theme.Link{Title: f.Title, URL: f.JSONSelfURL})
+		if r.cfg.JSONFeed {
+			page.JSONFeeds = append(page.JSONFeeds, theme.Link{Title: f.Title, URL: f.JSONSelfURL})
+		}
 	}
 	hf, err := r.html(base+"index.html", func(b *bytes.Buffer) error { return r.theme.RenderList(b, r.siteView, page, list) })
 	if err != nil {

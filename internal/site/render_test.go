@@ -15,7 +15,7 @@ import (
 
 func testRenderer(t *testing.T) *Renderer {
 	t.Helper()
-	cfg, err := Load(env("SITE_BASE_URL", "https://blog.example/", "SITE_TITLE", "Field Notes", "SITE_AUTHOR", "Ada", "TIME_ZONE", "Europe/Amsterdam"))
+	cfg, err := Load(env("SITE_BASE_URL", "https://blog.example/", "SITE_TITLE", "Field Notes", "SITE_AUTHOR", "Ada", "TIME_ZONE", "Europe/Amsterdam", "JSON_FEED", "true"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,4 +392,37 @@ func TestListingDescriptionsCountPosts(t *testing.T) {
 func withArchive(h *catalog.Head) {
 	h.Sharded = true
 	h.SetMonth("2019-01", 10, 1)
+}
+
+// TestJSONFeedIsOptIn: without JSON_FEED no listing has a JSON Feed and
+// no page advertises one.
+func TestJSONFeedIsOptIn(t *testing.T) {
+	cfg, err := Load(env("SITE_BASE_URL", "https://blog.example/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRenderer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := tagHead(r, t, 3, 4)
+	site := &catalog.Head{Listing: catalog.Site, Entries: h.Entries, Months: h.Months}
+	for _, head := range []*catalog.Head{h, site} {
+		files, err := r.HeadFiles(head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f.Key, ".json") || bytes.Contains(f.Body, []byte("application/feed+json")) || bytes.Contains(f.Body, []byte("index.json")) {
+				t.Errorf("%s: a JSON Feed, or a link to one, with JSON_FEED unset", f.Key)
+			}
+		}
+	}
+	page, err := r.PageFile(&h.Entries[0], Nav{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(page.Body, []byte("feed+json")) {
+		t.Errorf("%s links a JSON Feed with JSON_FEED unset", page.Key)
+	}
 }
