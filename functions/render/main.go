@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
@@ -75,7 +74,11 @@ func setup(ctx context.Context, log *slog.Logger) (*handler.Handler, error) {
 		hopts = append(hopts, handler.WithPinger(websub.New(nil, cfg.HubURL), feedURL))
 	}
 	if id := os.Getenv("DISTRIBUTION_ID"); id != "" {
-		return handler.New(eng, cdn.New(cloudfront.NewFromConfig(awsCfg), id, 0, nil), log, hopts...), nil
+		api, err := cdn.NewClient(awsCfg)
+		if err != nil {
+			return nil, err
+		}
+		return handler.New(eng, cdn.New(api, id, 0, nil), log, hopts...), nil
 	}
 	return handler.New(eng, nil, log, hopts...), nil
 }
