@@ -11,10 +11,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
+	"github.com/postmill/postmill/internal/awsenv"
 	"github.com/postmill/postmill/internal/blob"
 	"github.com/postmill/postmill/internal/cdn"
 	"github.com/postmill/postmill/internal/handler"
@@ -44,7 +44,7 @@ func setup(ctx context.Context, log *slog.Logger) (*handler.Handler, error) {
 	if src == "" || dst == "" {
 		return nil, fmt.Errorf("SOURCE_BUCKET and SITE_BUCKET must be set (got %q and %q)", src, dst)
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsenv.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
