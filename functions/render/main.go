@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
 	"github.com/postmill/postmill/internal/awsenv"
 	"github.com/postmill/postmill/internal/blob"
@@ -64,7 +63,11 @@ func setup(ctx context.Context, log *slog.Logger) (*handler.Handler, error) {
 		if role == "" || target == "" {
 			return nil, fmt.Errorf("SCHEDULE_GROUP is set, so SCHEDULER_ROLE_ARN and SCHEDULE_TARGET_ARN must be too")
 		}
-		opts.Scheduler = schedule.New(scheduler.NewFromConfig(awsCfg), group, role, target)
+		api, err := schedule.NewClient(awsCfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.Scheduler = schedule.New(api, group, role, target)
 	}
 	srcB, dstB := blob.NewCounter(s3store.New(client, src)), blob.NewCounter(s3store.New(client, dst))
 	eng := publish.New(srcB, dstB, r, opts)
