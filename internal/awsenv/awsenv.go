@@ -68,9 +68,6 @@ func load(lookup func(string) (string, bool)) (aws.Config, error) {
 		// As LoadDefaultConfig: the SDK's few warnings go to stderr.
 		Logger:        logging.NewStandardLogger(os.Stderr),
 		ConfigSources: []any{&src},
-		// LoadDefaultConfig's defaults, which the clients' own are too.
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
 	}
 
 	creds := aws.Credentials{
@@ -112,23 +109,13 @@ func load(lookup func(string) (string, bool)) (aws.Config, error) {
 		}
 	}
 
-	switch v := get("AWS_REQUEST_CHECKSUM_CALCULATION"); strings.ToLower(v) {
-	case "":
-	case "when_supported":
-		cfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported
-	case "when_required":
-		cfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-	default:
-		return aws.Config{}, fmt.Errorf("invalid value for environment variable, AWS_REQUEST_CHECKSUM_CALCULATION=%s, must be when_supported/when_required", v)
+	if cfg.RequestChecksumCalculation, err = whenVar(lookup, "AWS_REQUEST_CHECKSUM_CALCULATION",
+		aws.RequestChecksumCalculationWhenSupported, aws.RequestChecksumCalculationWhenRequired); err != nil {
+		return aws.Config{}, err
 	}
-	switch v := get("AWS_RESPONSE_CHECKSUM_VALIDATION"); strings.ToLower(v) {
-	case "":
-	case "when_supported":
-		cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported
-	case "when_required":
-		cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	default:
-		return aws.Config{}, fmt.Errorf("invalid value for environment variable, AWS_RESPONSE_CHECKSUM_VALIDATION=%s, must be when_supported/when_required", v)
+	if cfg.ResponseChecksumValidation, err = whenVar(lookup, "AWS_RESPONSE_CHECKSUM_VALIDATION",
+		aws.ResponseChecksumValidationWhenSupported, aws.ResponseChecksumValidationWhenRequired); err != nil {
+		return aws.Config{}, err
 	}
 
 	if path := get("AWS_CA_BUNDLE"); path != "" {
@@ -164,6 +151,20 @@ func boolVar(lookup func(string) (string, bool), key string) (*bool, error) {
 		return aws.Bool(false), nil
 	}
 	return nil, fmt.Errorf("invalid value for environment variable, %s=%s, need true or false", key, v)
+}
+
+// whenVar reads a when_supported/when_required variable as the SDK does;
+// unset, it is when_supported, LoadDefaultConfig's default and the
+// clients' own.
+func whenVar[T any](lookup func(string) (string, bool), key string, supported, required T) (T, error) {
+	switch v, _ := lookup(key); strings.ToLower(v) {
+	case "", "when_supported":
+		return supported, nil
+	case "when_required":
+		return required, nil
+	default:
+		return supported, fmt.Errorf("invalid value for environment variable, %s=%s, must be when_supported/when_required", key, v)
+	}
 }
 
 // Source is the configuration source Load puts in aws.Config's

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
-	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/postmill/postmill/internal/awstest"
@@ -259,26 +258,7 @@ func TestClientAgainstEmulator(t *testing.T) {
 	ctx := context.Background()
 	cfg := awstest.Config(t)
 	sdk := cloudfront.NewFromConfig(cfg)
-	out, err := sdk.CreateDistribution(ctx, &cloudfront.CreateDistributionInput{
-		DistributionConfig: &cftypes.DistributionConfig{
-			CallerReference: aws.String(t.Name()),
-			Comment:         aws.String("postmill cdn tests"),
-			Enabled:         aws.Bool(true),
-			Origins: &cftypes.Origins{Quantity: aws.Int32(1), Items: []cftypes.Origin{{
-				Id: aws.String("site"), DomainName: aws.String("site.s3.amazonaws.com"),
-				S3OriginConfig: &cftypes.S3OriginConfig{OriginAccessIdentity: aws.String("")},
-			}}},
-			DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{
-				TargetOriginId:       aws.String("site"),
-				ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyRedirectToHttps,
-				CachePolicyId:        aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6"),
-			},
-		},
-	})
-	if err != nil {
-		t.Fatalf("create distribution: %v", err)
-	}
-	id := aws.ToString(out.Distribution.Id)
+	id := awstest.NewDistribution(t)
 
 	v := New(newTestClient(t, cfg), id, 0, func() time.Time { return time.Unix(1700000000, 0) })
 	keys := []string{"index.html", "tags/über/index.html", "posts/a b.png"}
