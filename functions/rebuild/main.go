@@ -12,9 +12,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/postmill/postmill/internal/awsenv"
 	"github.com/postmill/postmill/internal/publish"
 	"github.com/postmill/postmill/internal/s3store"
 	"github.com/postmill/postmill/internal/site"
@@ -49,7 +49,7 @@ func setup(ctx context.Context) (*publish.Engine, error) {
 	if src == "" || dst == "" {
 		return nil, fmt.Errorf("SOURCE_BUCKET and SITE_BUCKET must be set (got %q and %q)", src, dst)
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsenv.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}

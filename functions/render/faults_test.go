@@ -25,8 +25,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
-	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -113,7 +111,7 @@ func newFaultStack(t *testing.T, cfg faultConfig) *faultStack {
 		env = append(env, k+"="+v)
 	}
 	if cfg.cdn {
-		env = append(env, "DISTRIBUTION_ID="+newDistribution(t))
+		env = append(env, "DISTRIBUTION_ID="+awstest.NewDistribution(t))
 	}
 	var fns []pump.Invoker
 	for i := 0; i < cfg.workers; i++ {
@@ -151,32 +149,6 @@ func newFaultStack(t *testing.T, cfg faultConfig) *faultStack {
 	})
 	st.drain() // the s3:TestEvent
 	return fs
-}
-
-// newDistribution creates a CloudFront distribution in the emulator and
-// returns its id.
-func newDistribution(t *testing.T) string {
-	t.Helper()
-	out, err := cloudfront.NewFromConfig(awstest.Config(t)).CreateDistribution(t.Context(), &cloudfront.CreateDistributionInput{
-		DistributionConfig: &cftypes.DistributionConfig{
-			CallerReference: aws.String(t.Name()),
-			Comment:         aws.String("postmill fault tests"),
-			Enabled:         aws.Bool(true),
-			Origins: &cftypes.Origins{Quantity: aws.Int32(1), Items: []cftypes.Origin{{
-				Id: aws.String("site"), DomainName: aws.String("site.s3.amazonaws.com"),
-				S3OriginConfig: &cftypes.S3OriginConfig{OriginAccessIdentity: aws.String("")},
-			}}},
-			DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{
-				TargetOriginId:       aws.String("site"),
-				ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyRedirectToHttps,
-				CachePolicyId:        aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6"), // CachingOptimized
-			},
-		},
-	})
-	if err != nil {
-		t.Fatalf("create distribution: %v", err)
-	}
-	return aws.ToString(out.Distribution.Id)
 }
 
 // deliveries counts the records the functions were handed.

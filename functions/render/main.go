@@ -11,11 +11,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
+	"github.com/postmill/postmill/internal/awsenv"
 	"github.com/postmill/postmill/internal/blob"
 	"github.com/postmill/postmill/internal/cdn"
 	"github.com/postmill/postmill/internal/handler"
@@ -45,7 +43,7 @@ func setup(ctx context.Context, log *slog.Logger) (*handler.Handler, error) {
 	if src == "" || dst == "" {
 		return nil, fmt.Errorf("SOURCE_BUCKET and SITE_BUCKET must be set (got %q and %q)", src, dst)
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsenv.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
@@ -65,7 +63,11 @@ func setup(ctx context.Context, log *slog.Logger) (*handler.Handler, error) {
 		if role == "" || target == "" {
 			return nil, fmt.Errorf("SCHEDULE_GROUP is set, so SCHEDULER_ROLE_ARN and SCHEDULE_TARGET_ARN must be too")
 		}
-		opts.Scheduler = schedule.New(scheduler.NewFromConfig(awsCfg), group, role, target)
+		api, err := schedule.NewClient(awsCfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.Scheduler = schedule.New(api, group, role, target)
 	}
 	srcB, dstB := blob.NewCounter(s3store.New(client, src)), blob.NewCounter(s3store.New(client, dst))
 	eng := publish.New(srcB, dstB, r, opts)
@@ -75,7 +77,11 @@ func setup(ctx context.Context, log *slog.Logger) (*handler.Handler, error) {
 		hopts = append(hopts, handler.WithPinger(websub.New(nil, cfg.HubURL), feedURL))
 	}
 	if id := os.Getenv("DISTRIBUTION_ID"); id != "" {
-		return handler.New(eng, cdn.New(cloudfront.NewFromConfig(awsCfg), id, 0, nil), log, hopts...), nil
+		api, err := cdn.NewClient(awsCfg)
+		if err != nil {
+			return nil, err
+		}
+		return handler.New(eng, cdn.New(api, id, 0, nil), log, hopts...), nil
 	}
 	return handler.New(eng, nil, log, hopts...), nil
 }

@@ -38,6 +38,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -156,6 +158,33 @@ func NewBucket(t testing.TB, client *s3.Client) string {
 		}
 	})
 	return name
+}
+
+// NewDistribution creates a CloudFront distribution in the emulator, in
+// front of a made-up S3 origin, and returns its id. The emulator keeps it
+// until it stops: a disabled distribution cannot be deleted at once.
+func NewDistribution(t testing.TB) string {
+	t.Helper()
+	out, err := cloudfront.NewFromConfig(Config(t)).CreateDistribution(t.Context(), &cloudfront.CreateDistributionInput{
+		DistributionConfig: &cftypes.DistributionConfig{
+			CallerReference: aws.String(t.Name() + "-" + randomHex(4)),
+			Comment:         aws.String("postmill " + t.Name()),
+			Enabled:         aws.Bool(true),
+			Origins: &cftypes.Origins{Quantity: aws.Int32(1), Items: []cftypes.Origin{{
+				Id: aws.String("site"), DomainName: aws.String("site.s3.amazonaws.com"),
+				S3OriginConfig: &cftypes.S3OriginConfig{OriginAccessIdentity: aws.String("")},
+			}}},
+			DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{
+				TargetOriginId:       aws.String("site"),
+				ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyRedirectToHttps,
+				CachePolicyId:        aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6"), // CachingOptimized
+			},
+		},
+	})
+	if err != nil {
+		t.Fatalf("awstest: create distribution: %v", err)
+	}
+	return aws.ToString(out.Distribution.Id)
 }
 
 // deleteBucket deletes every object version in the bucket, then the

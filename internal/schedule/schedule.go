@@ -6,7 +6,9 @@
 // No rebuild, no polling.
 //
 // It only manages schedules; deciding when a post changes is package
-// post's job.
+// post's job. Client makes the three EventBridge Scheduler calls it needs
+// as signed HTTPS requests (package awsrest) rather than through the
+// SDK's Scheduler client, half a megabyte of the function for them.
 package schedule
 
 import (
@@ -14,25 +16,48 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/scheduler"
-	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 )
 
 // EventName is the eventName of the notifications schedules send; the
 // handler treats such events as a reason to look again carefully.
 const EventName = "postmill:Scheduled"
 
-// API is the part of the EventBridge Scheduler client used here.
+// API is the part of EventBridge Scheduler's API used here; Client makes
+// these calls. Update and Delete fail with an error for which
+// IsNotFound is true when there is no such schedule.
 type API interface {
-	CreateSchedule(ctx context.Context, in *scheduler.CreateScheduleInput, opts ...func(*scheduler.Options)) (*scheduler.CreateScheduleOutput, error)
-	UpdateSchedule(ctx context.Context, in *scheduler.UpdateScheduleInput, opts ...func(*scheduler.Options)) (*scheduler.UpdateScheduleOutput, error)
-	DeleteSchedule(ctx context.Context, in *scheduler.DeleteScheduleInput, opts ...func(*scheduler.Options)) (*scheduler.DeleteScheduleOutput, error)
+	CreateSchedule(ctx context.Context, s *Schedule) error
+	UpdateSchedule(ctx context.Context, s *Schedule) error
+	DeleteSchedule(ctx context.Context, group, name string) error
+}
+
+// Schedule is a schedule as CreateSchedule and UpdateSchedule take it:
+// their request's fields, in their names, for the one-time schedules Set
+// makes.
+type Schedule struct {
+	Name                       string             `json:"-"` // in the path
+	GroupName                  string             `json:"GroupName"`
+	ScheduleExpression         string             `json:"ScheduleExpression"`
+	ScheduleExpressionTimezone string             `json:"ScheduleExpressionTimezone,omitempty"`
+	FlexibleTimeWindow         FlexibleTimeWindow `json:"FlexibleTimeWindow"`
+	Target                     Target             `json:"Target"`
+	ActionAfterCompletion      string             `json:"ActionAfterCompletion,omitempty"`
+	Description                string             `json:"Description,omitempty"`
+}
+
+// FlexibleTimeWindow is a schedule's window; Mode "OFF" for none.
+type FlexibleTimeWindow struct {
+	Mode string `json:"Mode"`
+}
+
+// Target is what a schedule invokes: here, a queue, sent Input.
+type Target struct {
+	Arn     string `json:"Arn"`
+	RoleArn string `json:"RoleArn"`
+	Input   string `json:"Input,omitempty"`
 }
 
 // Scheduler keeps one schedule per post in a schedule group.
@@ -86,21 +111,17 @@ func Expression(t time.Time) string {
 
 // Set makes the post at key be looked at again at t.
 func (s *Scheduler) Set(ctx context.Context, key string, t time.Time) error {
-	target := &types.Target{Arn: aws.String(s.targetARN), RoleArn: aws.String(s.roleARN), Input: aws.String(Event(key))}
-	window := &types.FlexibleTimeWindow{Mode: types.FlexibleTimeWindowModeOff}
 	expr := Expression(t)
-	_, err := s.api.UpdateSchedule(ctx, &scheduler.UpdateScheduleInput{
-		Name: aws.String(Name(key)), GroupName: aws.String(s.group), ScheduleExpression: aws.String(expr),
-		ScheduleExpressionTimezone: aws.String("UTC"), FlexibleTimeWindow: window, Target: target,
-		ActionAfterCompletion: types.ActionAfterCompletionDelete, Description: aws.String(key),
-	})
-	var nf *types.ResourceNotFoundException
-	if errors.As(err, &nf) {
-		_, err = s.api.CreateSchedule(ctx, &scheduler.CreateScheduleInput{
-			Name: aws.String(Name(key)), GroupName: aws.String(s.group), ScheduleExpression: aws.String(expr),
-			ScheduleExpressionTimezone: aws.String("UTC"), FlexibleTimeWindow: window, Target: target,
-			ActionAfterCompletion: types.ActionAfterCompletionDelete, Description: aws.String(key),
-		})
+	sc := &Schedule{
+		Name: Name(key), GroupName: s.group, ScheduleExpression: expr, ScheduleExpressionTimezone: "UTC",
+		FlexibleTimeWindow: FlexibleTimeWindow{Mode: "OFF"},
+		Target:             Target{Arn: s.targetARN, RoleArn: s.roleARN, Input: Event(key)},
+		// A one-time schedule deletes itself once it has fired.
+		ActionAfterCompletion: "DELETE", Description: key,
+	}
+	err := s.api.UpdateSchedule(ctx, sc)
+	if IsNotFound(err) {
+		err = s.api.CreateSchedule(ctx, sc)
 	}
 	if err != nil {
 		return fmt.Errorf("schedule %s at %s: %w", key, expr, err)
@@ -110,9 +131,7 @@ func (s *Scheduler) Set(ctx context.Context, key string, t time.Time) error {
 
 // Clear removes the post's schedule, if any.
 func (s *Scheduler) Clear(ctx context.Context, key string) error {
-	_, err := s.api.DeleteSchedule(ctx, &scheduler.DeleteScheduleInput{Name: aws.String(Name(key)), GroupName: aws.String(s.group)})
-	var nf *types.ResourceNotFoundException
-	if err != nil && !errors.As(err, &nf) {
+	if err := s.api.DeleteSchedule(ctx, s.group, Name(key)); err != nil && !IsNotFound(err) {
 		return fmt.Errorf("unschedule %s: %w", key, err)
 	}
 	return nil

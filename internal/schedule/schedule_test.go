@@ -41,7 +41,8 @@ func TestExpression(t *testing.T) {
 // TestAgainstEmulator creates, moves and removes a schedule in the
 // emulator's EventBridge Scheduler.
 func TestAgainstEmulator(t *testing.T) {
-	api := scheduler.NewFromConfig(awstest.Config(t))
+	cfg := awstest.Config(t)
+	api := scheduler.NewFromConfig(cfg) // to set up and to check, independently of Client
 	ctx := context.Background()
 	group := "postmill-test"
 	if _, err := api.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String(group)}); err != nil {
@@ -50,7 +51,11 @@ func TestAgainstEmulator(t *testing.T) {
 	t.Cleanup(func() {
 		api.DeleteScheduleGroup(context.Background(), &scheduler.DeleteScheduleGroupInput{Name: aws.String(group)})
 	})
-	s := New(api, group, "arn:aws:iam::123456789012:role/scheduler", "arn:aws:sqs:us-east-1:123456789012:posts")
+	client, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(client, group, "arn:aws:iam::123456789012:role/scheduler", "arn:aws:sqs:us-east-1:123456789012:posts")
 	key := "posts/future post.md"
 	get := func() *scheduler.GetScheduleOutput {
 		out, err := api.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(Name(key)), GroupName: aws.String(group)})
@@ -62,7 +67,11 @@ func TestAgainstEmulator(t *testing.T) {
 	if err := s.Set(ctx, key, time.Date(2031, 3, 20, 8, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	if out := get(); out == nil || *out.ScheduleExpression != "at(2031-03-20T08:00:00)" || *out.Target.Input != Event(key) {
+	if out := get(); out == nil || *out.ScheduleExpression != "at(2031-03-20T08:00:00)" || *out.Target.Input != Event(key) ||
+		aws.ToString(out.ScheduleExpressionTimezone) != "UTC" || out.FlexibleTimeWindow.Mode != "OFF" ||
+		out.ActionAfterCompletion != "DELETE" || aws.ToString(out.Description) != key ||
+		aws.ToString(out.Target.Arn) != "arn:aws:sqs:us-east-1:123456789012:posts" ||
+		aws.ToString(out.Target.RoleArn) != "arn:aws:iam::123456789012:role/scheduler" {
 		t.Fatalf("created schedule %+v", out)
 	}
 	if err := s.Set(ctx, key, time.Date(2031, 4, 1, 0, 0, 0, 0, time.UTC)); err != nil {

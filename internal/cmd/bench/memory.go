@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/postmill/postmill/internal/awsenv"
 	"github.com/postmill/postmill/internal/blob"
 	"github.com/postmill/postmill/internal/handler"
 	"github.com/postmill/postmill/internal/publish"
@@ -64,7 +64,7 @@ func measureMemory(ctx context.Context, e *emulator, src, dst string, keys []str
 // environment), then one batch, with the heap sampled every 200 µs.
 func memoryChild(src, dst string, keys []string) error {
 	ctx := context.Background()
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsenv.Load()
 	if err != nil {
 		return err
 	}
