@@ -113,7 +113,11 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	s3c := s3.NewFromConfig(awsCfg, func(opt *s3.Options) { opt.UsePathStyle = true })
+	s3c := s3.NewFromConfig(awsCfg, func(opt *s3.Options) {
+		opt.UsePathStyle = true
+		// Emulators send no response checksums; that is not news.
+		opt.DisableLogOutputChecksumValidationSkipped = true
+	})
 	sqsc := sqs.NewFromConfig(awsCfg)
 
 	// The function, configured exactly as Terraform configures it, pointed
