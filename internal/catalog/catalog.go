@@ -553,3 +553,35 @@ func (h *Head) Add(e Entry) {
 
 // String names a record for logs.
 func (r *Record) String() string { return fmt.Sprintf("%s@%d(%s)", r.Key, r.Rev, r.Status) }
+
+// cloneEntries copies entries deeply enough that changing the copy (its
+// slices or its entries' tags) leaves the original as it was.
+func cloneEntries(es []Entry) []Entry {
+	if es == nil {
+		return nil
+	}
+	out := make([]Entry, len(es))
+	copy(out, es)
+	for i := range out {
+		out[i].Tags = append([]Tag(nil), es[i].Tags...)
+	}
+	return out
+}
+
+// Clone returns a copy of h that shares nothing mutable with it.
+func (h *Head) Clone() *Head {
+	c := *h
+	c.Entries = cloneEntries(h.Entries)
+	c.Months = append([]MonthCount(nil), h.Months...)
+	c.Tags = append([]TagCount(nil), h.Tags...)
+	c.Tombstones = append([]Tombstone(nil), h.Tombstones...)
+	return &c
+}
+
+// Clone returns a copy of m that shares nothing mutable with it.
+func (m *Month) Clone() *Month {
+	c := *m
+	c.Entries = cloneEntries(m.Entries)
+	c.Tombstones = append([]Tombstone(nil), m.Tombstones...)
+	return &c
+}

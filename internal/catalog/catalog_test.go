@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -648,5 +649,37 @@ func TestNames(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
+	}
+}
+
+func TestCloneSharesNothingMutable(t *testing.T) {
+	now := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	e := func(k string, d int) *catalog.Entry {
+		return &catalog.Entry{Key: k, Rev: 1, Published: now.AddDate(0, 0, d), Month: "2020-01", Tags: []catalog.Tag{{Slug: "go", Name: "Go"}}}
+	}
+	h := &catalog.Head{Listing: catalog.TagListing("go")}
+	m := &catalog.Month{Listing: h.Listing, Month: "2020-01"}
+	for i, k := range []string{"a", "b", "c"} {
+		h.Put(k, 1, e(k, i), 10, now)
+		m.Put(k, 1, e(k, i), now)
+	}
+	h.SetMonth("2020-01", 3, m.Gen)
+	h.SetTag("go", "Go", 3, 1)
+	want, _ := json.Marshal(h)
+	wantM, _ := json.Marshal(m)
+	hc, mc := h.Clone(), m.Clone()
+	hc.Put("d", 1, e("d", 9), 10, now)
+	hc.Entries[1].Tags[0].Name = "changed"
+	hc.Months[0].Count = 9
+	hc.Tags[0].Count = 9
+	hc.Put("a", 2, nil, 10, now)
+	mc.Put("d", 1, e("d", 9), now)
+	mc.Entries[1].Tags[0].Name = "changed"
+	mc.Put("a", 2, nil, now)
+	if got, _ := json.Marshal(h); string(got) != string(want) {
+		t.Errorf("changing the clone changed the head:\n%s\nwas\n%s", got, want)
+	}
+	if got, _ := json.Marshal(m); string(got) != string(wantM) {
+		t.Errorf("changing the clone changed the month:\n%s\nwas\n%s", got, wantM)
 	}
 }

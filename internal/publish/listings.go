@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -89,19 +88,6 @@ type monthState struct {
 	touched   bool // changes may be applied (else loaded only to render or refill)
 }
 
-func clone[T any](v *T) *T {
-	b, _ := json.Marshal(v)
-	var c T
-	_ = json.Unmarshal(b, &c)
-	return &c
-}
-
-func same(a, b any) bool {
-	x, _ := json.Marshal(a)
-	y, _ := json.Marshal(b)
-	return string(x) == string(y)
-}
-
 // applyListing brings one listing in line with the transitions, commits
 // its shards and writes the files that changed. It retries when another
 // writer commits first, and checks after writing that the state it
@@ -130,7 +116,7 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 		}
 		var beforeHead *catalog.Head
 		if headTag != "" {
-			beforeHead = clone(head)
+			beforeHead = head.Clone()
 		}
 		months := map[string]*monthState{}
 		loadMonth := func(m string, touch bool) (*monthState, error) {
@@ -145,7 +131,7 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 			}
 			ms.etag = tag
 			if tag != "" {
-				ms.before = clone(ms.m)
+				ms.before = ms.m.Clone()
 			}
 			months[m] = ms
 			return ms, nil
@@ -264,7 +250,7 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 		committed := map[string]string{}
 		for _, m := range sortedMonths(months) {
 			ms := months[m]
-			if !ms.touched || (ms.before != nil && same(ms.before, ms.m)) || (ms.before == nil && len(ms.m.Entries) == 0 && len(ms.m.Tombstones) == 0) {
+			if !ms.touched || (ms.before != nil && ms.before.Gen == ms.m.Gen) || (ms.before == nil && len(ms.m.Entries) == 0 && len(ms.m.Tombstones) == 0) {
 				continue
 			}
 			tag, err := e.store(ctx, catalog.MonthName(listing, head.Epoch, m), ms.m, ms.etag)
