@@ -375,7 +375,8 @@ var keyPatterns = map[frontmatter.Format]*regexp.Regexp{
 }
 
 // tomlTable matches a TOML table header; keys after one are not top-level.
-var tomlTable = regexp.MustCompile(`^[ \t]*\[`)
+// A [name] header is where a problem with the table name is reported.
+var tomlTable = regexp.MustCompile(`^[ \t]*\[(?:[ \t]*([A-Za-z0-9_-]+)[ \t]*\])?`)
 
 // fieldLines finds the file line each top-level key of the block is
 // written on, so problems can point at it. It is a best effort: a key it
@@ -391,9 +392,21 @@ func fieldLines(b frontmatter.Block) func(string) int {
 		jsonKeyLines(b.Raw, b.Line, lines)
 	default:
 		re := keyPatterns[b.Format]
+		tables := false
 		for i, l := range strings.Split(string(b.Raw), "\n") {
-			if b.Format == frontmatter.TOML && tomlTable.MatchString(l) {
-				break
+			if b.Format == frontmatter.TOML {
+				if m := tomlTable.FindStringSubmatch(l); m != nil {
+					tables = true
+					if k := strings.ToLower(m[1]); k != "" {
+						if _, seen := lines[k]; !seen {
+							lines[k] = b.Line + i
+						}
+					}
+					continue
+				}
+				if tables {
+					continue // a table's keys are not top-level
+				}
 			}
 			if m := re.FindStringSubmatch(l); m != nil {
 				k := strings.ToLower(m[1] + m[2] + m[3])

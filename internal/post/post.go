@@ -53,6 +53,10 @@ type Post struct {
 
 	Body     []byte
 	BodyLine int
+	// PathLine is the file line that decides the post's path (url, else
+	// slug, else title); AliasLine is the line of aliases. Problems with
+	// a path found later, such as another post owning it, point there.
+	PathLine, AliasLine int
 }
 
 // Options says how to read posts for one site.
@@ -159,6 +163,15 @@ func parse(key string, block frontmatter.Block, doc frontmatter.Document, opts O
 	case permalink.Slugify(p.Slug) == "":
 		perr.add(r.line("slug"), fmt.Sprintf("slug %q has no letters or digits", p.Slug))
 	}
+	switch {
+	case p.URL != "":
+		p.PathLine = r.line("url")
+	case p.Slug != "":
+		p.PathLine = r.line("slug")
+	default:
+		p.PathLine = r.line("title")
+	}
+	p.AliasLine = r.line("aliases")
 	aliases := r.strs("aliases")
 	if len(aliases) > MaxAliases {
 		perr.add(r.line("aliases"), fmt.Sprintf("%d aliases; at most %d are allowed", len(aliases), MaxAliases))

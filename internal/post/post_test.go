@@ -314,6 +314,7 @@ func TestParseErrors(t *testing.T) {
 		{"author that is a number", toml(`title = "x"`, `author = 5`), post.Options{}, 3, "author: want a name, or a table"},
 		{"author name that is a number", toml(`title = "x"`, `author = {name = 5}`), post.Options{}, 3, `author: "name": want text, got a number`},
 		{"author uri that is not http", toml(`title = "x"`, `author = {name = "a", uri = "javascript:alert(1)"}`), post.Options{}, 3, "must be an http or https URL"},
+		{"author table with a bad uri", toml(`title = "x"`, `date = 2020-01-02`, ``, `[author]`, `name = "a"`, `uri = "ftp://x"`), post.Options{}, 5, "must be an http or https URL"},
 		{"author uri without host", toml(`title = "x"`, `author = {name = "a", uri = "https://"}`), post.Options{}, 3, "must be an http or https URL"},
 		{"author key with a newline stays on one line", yaml(`title: x`, `author:`, `  ? "a\nb"`, `  : 5`), post.Options{}, 3, `author: "a\nb": want text`},
 		{"aliases that are a table", toml(`title = "x"`, `aliases = {a = 1}`), post.Options{}, 3, "aliases: want a list of text, got a table"},

@@ -253,7 +253,10 @@ var hostileCases = []hostileCase{
 	// A second post asks for the victim's page.
 	{name: "url-claimed-by-another-post", key: "posts/intruder.md",
 		src:     tomlPost("title = \"Intruder\"\n"+hostileDate+"url = \""+hostileVictimPath+"\"\n", "I want the victim's page.\n"),
-		problem: "path " + hostileVictimPath + " is already used by " + hostileVictim},
+		problem: "path " + hostileVictimPath + " is already used by " + hostileVictim, line: 4},
+	{name: "alias-claimed-by-another-post", key: "posts/intruder.md",
+		src:     tomlPost("title = \"Intruder\"\n"+hostileDate+"aliases = [\"/elsewhere/\", \""+hostileVictimPath+"\"]\n", "I want the victim's page.\n"),
+		problem: "path " + hostileVictimPath + " is already used by " + hostileVictim, line: 4},
 
 	{name: "size-25MiB", gen: func() []byte {
 		return append([]byte(tomlPost("title = \"Huge\"\n"+hostileDate, "")), repeatTo("All work and no play. ", 25<<20)...)

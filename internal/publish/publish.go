@@ -396,8 +396,9 @@ func (e *Engine) tryBegin(ctx context.Context, c *Change, o *Outcome) (*transiti
 		return nil, nil
 	}
 
+	var p *post.Post
 	if rec.Status == "" {
-		e.decide(ctx, rec, src, attrs, now)
+		p = e.decide(ctx, rec, src, attrs, now)
 	}
 	if rec.Status == "rejected" {
 		// The version on the site stays: keep the old entry and outputs.
@@ -409,7 +410,13 @@ func (e *Engine) tryBegin(ctx context.Context, c *Change, o *Outcome) (*transiti
 				return nil, err
 			}
 			rec.Status = "rejected"
-			rec.Problems = []string{fmt.Sprintf("%s:1: %s", key, conflict.Error())}
+			line := 1
+			if p != nil && conflict.path == rec.Entry.Path {
+				line = max(p.PathLine, 1)
+			} else if p != nil {
+				line = max(p.AliasLine, 1)
+			}
+			rec.Problems = []string{fmt.Sprintf("%s:%d: %s", key, line, conflict.Error())}
 			rec.Entry, rec.Aliases, rec.Assets, rec.NextChange = old.Entry, old.Aliases, old.Assets, old.NextChange
 		}
 	}
@@ -455,8 +462,9 @@ func (e *Engine) tryBegin(ctx context.Context, c *Change, o *Outcome) (*transiti
 	return t, nil
 }
 
-// decide parses and compiles the source into rec's status and entry.
-func (e *Engine) decide(ctx context.Context, rec *catalog.Record, src []byte, attrs blob.Attributes, now time.Time) {
+// decide parses and compiles the source into rec's status and entry. It
+// returns the post when the source parsed.
+func (e *Engine) decide(ctx context.Context, rec *catalog.Record, src []byte, attrs blob.Attributes, now time.Time) *post.Post {
 	cfg := e.r.Config()
 	p, err := post.Parse(rec.Key, src, post.Options{Location: cfg.Location, Permalink: cfg.Permalink, ModTime: attrs.ModTime})
 	if err == nil {
@@ -477,6 +485,7 @@ func (e *Engine) decide(ctx context.Context, rec *catalog.Record, src []byte, at
 			rec.Problems = []string{rec.Key + ":1: " + err.Error()}
 		}
 	}
+	return p
 }
 
 // FormatSize writes a byte count the way rejections do ("4.0 MiB").
