@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -219,14 +220,21 @@ func (e *emulator) newBucket(ctx context.Context, role string) (string, error) {
 	return name, nil
 }
 
-// copyIn writes every object of from into bucket with workers concurrent
-// PUTs, keeping content type, cache control and metadata, and returns how
-// many it wrote. S3 computes the same ETag (MD5) as memblob, so state that
-// records source ETags stays true.
-func (e *emulator) copyIn(ctx context.Context, bucket string, from *memblob.Bucket, workers int) (int, error) {
-	objs, err := blob.ListAll(ctx, from, "")
+// copyIn writes every object of from into bucket, except keys under the
+// skip prefixes, with workers concurrent PUTs, keeping content type, cache
+// control and metadata, and returns how many it wrote. S3 computes the
+// same ETag (MD5) as memblob, so state that records source ETags stays
+// true.
+func (e *emulator) copyIn(ctx context.Context, bucket string, from *memblob.Bucket, workers int, skip ...string) (int, error) {
+	all, err := blob.ListAll(ctx, from, "")
 	if err != nil {
 		return 0, err
+	}
+	var objs []blob.Attributes
+	for _, o := range all {
+		if !slices.ContainsFunc(skip, func(p string) bool { return strings.HasPrefix(o.Key, p) }) {
+			objs = append(objs, o)
+		}
 	}
 	keys := make(chan string)
 	errs := make(chan error, workers)
