@@ -97,6 +97,23 @@ bench: ## Benchmarks: go test -bench of the core, then publish cost vs site size
 	@mkdir -p $(DIST)
 	$(GO) run ./internal/cmd/bench -out $(DIST)/bench.md
 
+# benchstat compares go test -bench figures of two commits (pinned: the
+# module proxy here may not resolve @latest).
+BENCHSTAT_VERSION ?= v0.0.0-20260908200009-22c9c6c9d4da
+BASE ?= HEAD~1
+BENCH ?= .
+BENCHCOUNT ?= 6
+.PHONY: bench-compare
+bench-compare: ## Compare core benchmarks of BASE (default HEAD~1) and the working tree with benchstat: make bench-compare BASE=v1 BENCH=Import
+	@mkdir -p $(DIST)/benchstat
+	rm -rf $(DIST)/benchstat/base && git worktree add -f --detach $(DIST)/benchstat/base $(BASE) >/dev/null
+	@# Benchmarks new since BASE are copied into it, so both sides run the same code.
+	for f in $$(git ls-files '*bench_test.go'); do cp $$f $(DIST)/benchstat/base/$$f; done
+	cd $(DIST)/benchstat/base && $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCHCOUNT) ./internal/... > ../base.txt
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCHCOUNT) ./internal/... > $(DIST)/benchstat/head.txt
+	git worktree remove --force $(DIST)/benchstat/base
+	$(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) $(DIST)/benchstat/base.txt $(DIST)/benchstat/head.txt | tee $(DIST)/benchstat/compare.txt
+
 FUZZTIME ?= 10m
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME (default 10m) each

@@ -132,3 +132,56 @@ func benchPost(rng *rand.Rand, title string, date time.Time, tags []string) []by
 	}
 	return []byte(b.String())
 }
+
+// BenchmarkImport200 publishes 200 posts into an empty in-memory site in
+// batches of ten, newest first, as a bulk upload arrives: most posts land
+// below the heads, in month shards. One op is the whole import.
+func BenchmarkImport200(b *testing.B) {
+	const n = 200
+	ctx := context.Background()
+	cfg, err := site.Load(func(k string) (string, bool) {
+		v, ok := map[string]string{"SITE_BASE_URL": "https://blog.example/", "SITE_TITLE": "Field Notes"}[k]
+		return v, ok
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := site.NewRenderer(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, n))
+	vocab := benchTags(40)
+	newest := time.Date(2026, 1, 20, 18, 0, 0, 0, time.UTC)
+	posts := map[string][]byte{}
+	var keys []string
+	for i := 0; i < n; i++ {
+		key := fmt.Sprintf("posts/p%04d.md", i)
+		tags := []string{vocab[rng.IntN(4)], vocab[rng.IntN(len(vocab))]}
+		posts[key] = benchPost(rng, fmt.Sprintf("Post %d", i), newest.Add(-time.Duration(i)*84*time.Hour), tags)
+		keys = append(keys, key)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		src, dst := memblob.New(), memblob.New()
+		for _, k := range keys {
+			if _, err := src.Write(ctx, k, posts[k], nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		eng := New(src, dst, r, Options{})
+		b.StartTimer()
+		for i := 0; i < n; i += 10 {
+			var cs []Change
+			for _, k := range keys[i : i+10] {
+				cs = append(cs, Change{Key: k})
+			}
+			for _, o := range eng.Apply(ctx, cs).Outcomes {
+				if o.Err != nil {
+					b.Fatalf("%s: %v", o.Key, o.Err)
+				}
+			}
+		}
+	}
+}
