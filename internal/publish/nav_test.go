@@ -14,6 +14,7 @@ import (
 	"github.com/postmill/postmill/internal/blob"
 	"github.com/postmill/postmill/internal/catalog"
 	"github.com/postmill/postmill/internal/permalink"
+	"github.com/postmill/postmill/internal/site"
 )
 
 var navLinkRE = regexp.MustCompile(`<a class="(older|newer)" href="([^"]*)" rel="(?:prev|next)"`)
@@ -193,4 +194,62 @@ type failingWrites struct{ Bucket }
 
 func (failingWrites) Write(context.Context, string, []byte, *blob.WriteOptions) (blob.Attributes, error) {
 	return blob.Attributes{}, errSlowDown
+}
+
+// TestWholeArchiveComesAndGoes: the whole-archive page of a listing
+// appears when it has more months than a listing page shows, and goes
+// when it no longer has; at each step the site equals a clean build.
+func TestWholeArchiveComesAndGoes(t *testing.T) {
+	f := newFixture(t)
+	// One post a month over fourteen months.
+	var keys []string
+	add := func(ks ...string) {
+		for _, k := range ks {
+			var i int
+			fmt.Sscanf(k, "posts/m%02d.md", &i)
+			f.put(k, doc(fmt.Sprintf("Month %d", i), fmt.Sprintf("%d-%02d-03T08:00:00Z", 2020+i/12, i%12+1), "Go"))
+		}
+		f.apply(ks...)
+	}
+	for i := 0; i < site.ArchiveMonths+2; i++ {
+		keys = append(keys, fmt.Sprintf("posts/m%02d.md", i))
+	}
+	clean := func(step string, wantArchive bool) {
+		t.Helper()
+		got := snapshot(t, f.dst)
+		for _, k := range []string{"archive/index.html", "tags/go/archive/index.html"} {
+			if _, ok := got[k]; ok != wantArchive {
+				t.Errorf("%s: %s present: %v, want %v", step, k, ok, wantArchive)
+			}
+		}
+		g := newFixture(t)
+		for k, v := range snapshot(t, f.src) {
+			if strings.HasPrefix(k, "posts/") {
+				g.put(k, v)
+			}
+		}
+		g.apply(keys...)
+		want := snapshot(t, g.dst)
+		for k := range want {
+			if got[k] != want[k] {
+				t.Errorf("%s: %s differs from a clean build", step, k)
+			}
+		}
+		for k := range got {
+			if _, ok := want[k]; !ok {
+				t.Errorf("%s: %s is left over", step, k)
+			}
+		}
+	}
+	for _, k := range keys[:site.ArchiveMonths] {
+		add(k)
+	}
+	clean("twelve months", false)
+	add(keys[site.ArchiveMonths:]...)
+	clean("fourteen months", true)
+	f.rm(keys[0])
+	f.rm(keys[1])
+	f.apply(keys[0])
+	f.apply(keys[1])
+	clean("twelve again", false)
 }

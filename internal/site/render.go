@@ -244,6 +244,13 @@ func listingPath(listing string) string {
 	return tagPath(catalog.TagOf(listing))
 }
 
+// ArchiveMonths is how many of its newest months a home or tag page
+// lists; a listing with more links to its whole archive.
+const ArchiveMonths = 12
+
+// archivePath is the page listing every month of a listing.
+func archivePath(listing string) string { return listingPath(listing) + "archive/" }
+
 func monthPath(listing, month string) string {
 	y, m, _ := strings.Cut(month, "-")
 	if listing == catalog.Site {
@@ -383,8 +390,18 @@ func (r *Renderer) headFiles(h *catalog.Head, feeds bool) ([]File, error) {
 			list.Older = &theme.Link{Title: monthLabel(older), URL: monthPath(h.Listing, older)}
 		}
 	}
+	var all []theme.ArchiveMonth
 	if r.HasArchive(h) {
-		for _, m := range h.LiveMonths() {
+		live := h.LiveMonths()
+		for i, m := range live {
+			if i == ArchiveMonths {
+				all = make([]theme.ArchiveMonth, len(live))
+				for j, m := range live {
+					all[j] = theme.ArchiveMonth{Label: monthLabel(m.Month), URL: monthPath(h.Listing, m.Month)}
+				}
+				list.ArchiveAll = &theme.Link{Title: fmt.Sprintf("All %d months", len(live)), URL: archivePath(h.Listing)}
+				break
+			}
 			list.Archive = append(list.Archive, theme.ArchiveMonth{Label: monthLabel(m.Month), URL: monthPath(h.Listing, m.Month), Count: m.Count})
 		}
 	}
@@ -409,6 +426,22 @@ func (r *Renderer) headFiles(h *catalog.Head, feeds bool) ([]File, error) {
 		return nil, err
 	}
 	files = append(files, hf)
+	if all != nil {
+		// The whole archive, without counts: it changes only when a
+		// month opens or empties, not with every publish.
+		ap := archivePath(h.Listing)
+		ip := page
+		ip.Title = "Archive – " + r.listingTitle(h)
+		ip.Canonical = r.cfg.URL(ap)
+		ip.Description = "Every month of " + r.listingTitle(h)
+		af, err := r.html(permalink.File(ap), func(b *bytes.Buffer) error {
+			return r.theme.RenderList(b, r.siteView, ip, theme.ListPage{Heading: ip.Title, Archive: all, Feed: list.Feed})
+		})
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, af)
+	}
 
 	if h.Listing == catalog.Site {
 		more, err := r.siteFiles(h)
@@ -478,11 +511,9 @@ func (r *Renderer) siteFiles(h *catalog.Head) ([]File, error) {
 	nf.CacheControl = CacheShort
 	files = append(files, tf, nf, File{Key: r.cssKey, Body: r.css, ContentType: TypeCSS, CacheControl: CacheImmutable})
 
-	var newest time.Time
-	if len(h.Entries) > 0 {
-		newest = h.Entries[0].Updated
-	}
-	pages := []feed.SitemapURL{{Loc: r.cfg.URL("/"), LastMod: newest}, {Loc: r.cfg.URL("/tags/")}}
+	// No lastmod on the home page: it would change this file, which
+	// names every tag, on every publish.
+	pages := []feed.SitemapURL{{Loc: r.cfg.URL("/")}, {Loc: r.cfg.URL("/tags/")}}
 	for _, t := range h.LiveTags() {
 		pages = append(pages, feed.SitemapURL{Loc: r.cfg.URL(tagPath(t.Slug))})
 	}
@@ -672,7 +703,7 @@ func Diff(before, after []File) (write []File, del []string) {
 // ListingKeys are every key a listing's head can render to.
 func ListingKeys(listing string) []string {
 	base := strings.TrimPrefix(listingPath(listing), "/")
-	return []string{base + "index.html", base + "index.json", base + "index.xml"}
+	return []string{base + "archive/index.html", base + "index.html", base + "index.json", base + "index.xml"}
 }
 
 // MonthKeys are every key a listing's month can render to.

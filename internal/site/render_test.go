@@ -311,13 +311,13 @@ func TestListingAndMonthKeys(t *testing.T) {
 		monthKeys      []string
 	}{
 		{catalog.Site, "2019-11",
-			[]string{"index.html", "index.json", "index.xml"},
+			[]string{"archive/index.html", "index.html", "index.json", "index.xml"},
 			[]string{"archive/2019/11/index.html", "sitemaps/2019-11.xml"}},
 		{catalog.TagListing("go"), "2019-11",
-			[]string{"tags/go/index.html", "tags/go/index.json", "tags/go/index.xml"},
+			[]string{"tags/go/archive/index.html", "tags/go/index.html", "tags/go/index.json", "tags/go/index.xml"},
 			[]string{"tags/go/archive/2019/11/index.html"}},
 		{catalog.TagListing("カンファレンス"), "2020-01",
-			[]string{"tags/カンファレンス/index.html", "tags/カンファレンス/index.json", "tags/カンファレンス/index.xml"},
+			[]string{"tags/カンファレンス/archive/index.html", "tags/カンファレンス/index.html", "tags/カンファレンス/index.json", "tags/カンファレンス/index.xml"},
 			[]string{"tags/カンファレンス/archive/2020/01/index.html"}},
 	} {
 		t.Run(tc.listing, func(t *testing.T) {
@@ -336,7 +336,7 @@ func TestListingAndMonthKeys(t *testing.T) {
 func TestKeysCoverRenderedFiles(t *testing.T) {
 	r := testRenderer(t)
 	h, m := tagHead(r, t, 1, 2)
-	withArchive(h)
+	withLongArchive(h)
 	hf, err := r.HeadFiles(h)
 	if err != nil {
 		t.Fatal(err)
@@ -392,6 +392,66 @@ func TestListingDescriptionsCountPosts(t *testing.T) {
 func withArchive(h *catalog.Head) {
 	h.Sharded = true
 	h.SetMonth("2019-01", 10, 1)
+}
+
+// withLongArchive gives h more months than a listing page shows.
+func withLongArchive(h *catalog.Head) {
+	h.Sharded = true
+	for i := 0; i < ArchiveMonths; i++ {
+		h.SetMonth(fmt.Sprintf("2018-%02d", i+1), 3, 1)
+	}
+}
+
+// TestLongArchivesLinkTheWholeArchive: a listing page lists its newest
+// ArchiveMonths months with counts and links a page of all of them, which
+// has no counts, so a publish that only changes a count leaves it alone.
+func TestLongArchivesLinkTheWholeArchive(t *testing.T) {
+	r := testRenderer(t)
+	page := func(fs []File, key string) string {
+		t.Helper()
+		for _, f := range fs {
+			if f.Key == key {
+				return string(f.Body)
+			}
+		}
+		return ""
+	}
+	h, _ := tagHead(r, t, 1, 2)
+	withArchive(h)
+	short, err := r.HeadFiles(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page(short, "tags/go/archive/index.html") != "" || strings.Contains(page(short, "tags/go/index.html"), "archive-all") {
+		t.Errorf("two months: a whole-archive page or link")
+	}
+
+	withLongArchive(h)
+	long, err := r.HeadFiles(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, all := page(long, "tags/go/index.html"), page(long, "tags/go/archive/index.html")
+	if n := strings.Count(list, `<span class="count">`); n != ArchiveMonths {
+		t.Errorf("the tag page lists %d months with counts; want %d", n, ArchiveMonths)
+	}
+	if !strings.Contains(list, `<a href="/tags/go/archive/">All 14 months</a>`) {
+		t.Errorf("the tag page does not link the whole archive")
+	}
+	if all == "" || strings.Count(all, `/tags/go/archive/20`) != 14 || strings.Contains(all, `class="count"`) {
+		t.Errorf("the whole archive does not list 14 months without counts:\n%s", all)
+	}
+	h.SetMonth("2018-03", 4, 2)
+	again, err := r.HeadFiles(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page(again, "tags/go/archive/index.html") != all {
+		t.Errorf("a count changed the whole-archive page")
+	}
+	if page(again, "tags/go/index.html") == list {
+		t.Errorf("a count in the newest months did not change the tag page")
+	}
 }
 
 // TestJSONFeedIsOptIn: without JSON_FEED no listing has a JSON Feed and

@@ -103,7 +103,7 @@ type Post struct {
 type ArchiveMonth struct {
 	Label string // e.g. "November 2019"
 	URL   string
-	Count int // posts in that month
+	Count int // posts in that month; 0 leaves the count out
 }
 
 // ListPage is a listing of posts: the home page, a tag page or a month
@@ -119,7 +119,9 @@ type ListPage struct {
 	Older *Link
 
 	Archive []ArchiveMonth // shown at the bottom when set
-	Feed    *Link          // the listing's own feed, as a subscribe link
+	// ArchiveAll links the whole archive when Archive shows only part.
+	ArchiveAll *Link
+	Feed       *Link // the listing's own feed, as a subscribe link
 }
 
 // TagsPage is the index of all tags, shown in the order given.

@@ -180,7 +180,7 @@ func TestPublishAndStatus(t *testing.T) {
 		}
 		wantLines(t, "stdout", stdout,
 			"posts/other.md: rejected",
-			other+":1: path /2024/01/02/hello/ is already used by posts/hello.md; change this post's slug or url",
+			other+":4: path /2024/01/02/hello/ is already used by posts/hello.md; change this post's slug or url",
 			"posts/other.md: the version published before stays at http://127.0.0.1:8080/2024/03/04/other/",
 		)
 	})
