@@ -101,7 +101,7 @@ func (e *Engine) finish(ctx context.Context, t *transition, rc *recorder) error 
 		if err := e.copyAssets(ctx, t, rc); err != nil {
 			return err
 		}
-		if err := e.writeStatus(ctx, t.old, t.rec); err != nil {
+		if err := e.writeStatus(ctx, t.old, t.rec, t.careful); err != nil {
 			return err
 		}
 		if err := e.reschedule(ctx, t); err != nil {

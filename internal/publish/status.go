@@ -40,10 +40,11 @@ func (e *Engine) status(r *catalog.Record) Status {
 }
 
 // writeStatus updates the author's status object when what it says
-// changed.
-func (e *Engine) writeStatus(ctx context.Context, old, rec *catalog.Record) error {
+// changed. A careful pass always writes it: the run that committed old
+// may have died before writing old's status.
+func (e *Engine) writeStatus(ctx context.Context, old, rec *catalog.Record, careful bool) error {
 	a, b := e.status(old), e.status(rec)
-	if old.Rev > 0 && a.Status == b.Status && a.URL == b.URL && a.SourceETag == b.SourceETag && slices.Equal(a.Problems, b.Problems) {
+	if !careful && old.Rev > 0 && a.Status == b.Status && a.URL == b.URL && a.SourceETag == b.SourceETag && slices.Equal(a.Problems, b.Problems) {
 		return nil
 	}
 	data, err := encode(b)
