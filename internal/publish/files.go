@@ -108,23 +108,31 @@ func (e *Engine) finish(ctx context.Context, t *transition, rc *recorder) error 
 			return err
 		}
 		if len(t.rec.Pending) == 0 && len(t.rec.PendingDeletes) == 0 && len(t.rec.Vacated) == 0 {
-			return nil
-		}
-		done := *t.rec
-		done.Pending, done.PendingDeletes, done.Vacated = nil, nil, nil
-		tag, err := e.store(ctx, catalog.RecordName(t.key), &done, t.etag)
-		if err == nil {
-			t.rec, t.etag = &done, tag
-			return nil
-		}
-		if !errors.Is(err, blob.ErrPreconditionFailed) {
-			return fmt.Errorf("store record of %s: %w", t.key, err)
+			// Nothing to clear, so no conditional store to tell us
+			// whether a newer version was recorded while we wrote its
+			// status and schedule: look.
+			moved, err := e.moved(ctx, catalog.RecordName(t.key), t.etag)
+			if err != nil || !moved {
+				return err
+			}
+		} else {
+			done := *t.rec
+			done.Pending, done.PendingDeletes, done.Vacated = nil, nil, nil
+			tag, err := e.store(ctx, catalog.RecordName(t.key), &done, t.etag)
+			if err == nil {
+				t.rec, t.etag = &done, tag
+				return nil
+			}
+			if !errors.Is(err, blob.ErrPreconditionFailed) {
+				return fmt.Errorf("store record of %s: %w", t.key, err)
+			}
 		}
 		// A newer version was recorded. It carries our places and
 		// deletes in its pending list, so its writer repairs the
-		// listings; we make sure the post's own files are its.
+		// listings; we make sure the post's own files, status and
+		// schedule are its.
 		var cur catalog.Record
-		tag, err = e.load(ctx, catalog.RecordName(t.key), &cur)
+		tag, err := e.load(ctx, catalog.RecordName(t.key), &cur)
 		if err != nil {
 			return fmt.Errorf("load record of %s: %w", t.key, err)
 		}
