@@ -350,10 +350,10 @@ func sortedKeys(m map[string][]byte) []string {
 func TestSiteSurvivesInjectedFaults(t *testing.T) {
 	t.Parallel()
 	begin := time.Now()
-	// 5% of the function's requests: each failed attempt costs the
+	// 10% of the function's requests: each failed attempt costs the
 	// SDK's backoff, a second on average, and a key's requests are
 	// sequential. The event source's retries are quicker.
-	fnProxy := newProxy(t, faultproxy.WithSeed(1), faultproxy.WithRate(0.05),
+	fnProxy := newProxy(t, faultproxy.WithSeed(1), faultproxy.WithRate(0.10),
 		faultproxy.WithRule(withinRetries()),
 		faultproxy.WithRule(storm(6, homePageWrite)), faultproxy.WithRule(storm(6, invalidation)))
 	sqsProxy := newProxy(t, faultproxy.WithSeed(2), faultproxy.WithRate(0.2), faultproxy.WithRule(countsExempt))
