@@ -22,6 +22,8 @@
 package catalog
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"sort"
@@ -148,19 +150,80 @@ type Claim struct {
 }
 
 // MonthCount is how many entries of a listing fall in one month, and the
-// generation of the month shard the count was read from.
+// generation of the month shard the count was read from. A head holds one
+// per month, and every publish reads and writes it, so it is stored as a
+// short array: ["2019-11",9,12].
 type MonthCount struct {
-	Month string `json:"month"`
-	Count int    `json:"count"`
-	Gen   int64  `json:"gen"`
+	Month string
+	Count int
+	Gen   int64
 }
 
-// TagCount is a tag in the site's tag index.
+// TagCount is a tag in the site's tag index, stored as ["go","Go",9,12].
 type TagCount struct {
-	Slug  string `json:"slug"`
-	Name  string `json:"name"`
-	Count int    `json:"count"`
-	Gen   int64  `json:"gen"`
+	Slug  string
+	Name  string
+	Count int
+	Gen   int64
+}
+
+func (m MonthCount) MarshalJSON() ([]byte, error) {
+	return json.Marshal([]any{m.Month, m.Count, m.Gen})
+}
+
+// UnmarshalJSON reads the array, and the object form state was first
+// written in.
+func (m *MonthCount) UnmarshalJSON(b []byte) error {
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
+		var o struct {
+			Month string `json:"month"`
+			Count int    `json:"count"`
+			Gen   int64  `json:"gen"`
+		}
+		err := json.Unmarshal(b, &o)
+		*m = MonthCount(o)
+		return err
+	}
+	return unmarshalTuple(b, &m.Month, &m.Count, &m.Gen)
+}
+
+func (t TagCount) MarshalJSON() ([]byte, error) {
+	return json.Marshal([]any{t.Slug, t.Name, t.Count, t.Gen})
+}
+
+// UnmarshalJSON reads the array, and the object form state was first
+// written in.
+func (t *TagCount) UnmarshalJSON(b []byte) error {
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
+		var o struct {
+			Slug  string `json:"slug"`
+			Name  string `json:"name"`
+			Count int    `json:"count"`
+			Gen   int64  `json:"gen"`
+		}
+		err := json.Unmarshal(b, &o)
+		*t = TagCount(o)
+		return err
+	}
+	return unmarshalTuple(b, &t.Slug, &t.Name, &t.Count, &t.Gen)
+}
+
+// unmarshalTuple decodes a JSON array of exactly len(dst) elements into
+// dst, in order.
+func unmarshalTuple(b []byte, dst ...any) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if len(raw) != len(dst) {
+		return fmt.Errorf("want an array of %d values, got %d", len(dst), len(raw))
+	}
+	for i, r := range raw {
+		if err := json.Unmarshal(r, dst[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Tombstone remembers that a key left a shard at a revision.

@@ -704,3 +704,37 @@ func TestSameEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestCountsAreShortAndReadBothForms: months and tags are stored as
+// arrays; heads written before, with objects, still read.
+func TestCountsAreShortAndReadBothForms(t *testing.T) {
+	h := catalog.Head{Listing: catalog.Site,
+		Months: []catalog.MonthCount{{Month: "2019-11", Count: 9, Gen: 12}},
+		Tags:   []catalog.TagCount{{Slug: "go", Name: "Go", Count: 3, Gen: 4}}}
+	b, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"months":[["2019-11",9,12]]`; !strings.Contains(string(b), want) {
+		t.Errorf("%s has no %s", b, want)
+	}
+	if want := `"tags":[["go","Go",3,4]]`; !strings.Contains(string(b), want) {
+		t.Errorf("%s has no %s", b, want)
+	}
+	for _, in := range []string{
+		string(b),
+		`{"listing":"site","months":[{"month":"2019-11","count":9,"gen":12}],"tags":[{"slug":"go","name":"Go","count":3,"gen":4}]}`,
+	} {
+		var got catalog.Head
+		if err := json.Unmarshal([]byte(in), &got); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if !slices.Equal(got.Months, h.Months) || !slices.Equal(got.Tags, h.Tags) {
+			t.Errorf("%s read as %+v %+v", in, got.Months, got.Tags)
+		}
+	}
+	var m catalog.MonthCount
+	if err := json.Unmarshal([]byte(`["2019-11",9]`), &m); err == nil {
+		t.Errorf("a short array read without error")
+	}
+}
