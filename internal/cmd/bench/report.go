@@ -297,7 +297,7 @@ func (r *report) rows() []row {
 					}
 					return yes(times(last) >= 100)
 				}()},
-			row{measure: "Render throughput per core, ours: posts per CPU-second (Parse + Compile + PostFiles, GOMAXPROCS=1)",
+			row{measure: "Render throughput per core, ours: posts per CPU-second (Parse + Compile + PageFile + AliasFiles, GOMAXPROCS=1)",
 				cells: r.perSize(func(s *sizeResult) string {
 					return fmt.Sprintf("%.0f (%s posts)", s.Render.perCPUSecond(), count(s.Render.Posts))
 				})},
