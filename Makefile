@@ -91,7 +91,7 @@ test-unit: ## Fast tests only (no emulator)
 	POSTMILL_SKIP_INTEGRATION=1 $(GO) test -short ./...
 
 .PHONY: bench
-bench: ## Benchmarks: go test -bench of the core, then publish cost vs site size and Hugo side by side (table in dist/bench.md)
+bench: ## Benchmarks (about 7 min): go test -bench of the core, then publish cost vs site size and Hugo side by side (table in dist/bench.md)
 	@command -v hugo >/dev/null || (apt-get update -qq && apt-get install -y -qq hugo >/dev/null)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	@mkdir -p $(DIST)
@@ -112,7 +112,7 @@ bench-compare: ## Compare core benchmarks of BASE (default HEAD~1) and the worki
 	cd $(DIST)/benchstat/base && $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCHCOUNT) ./internal/... > ../base.txt
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCHCOUNT) ./internal/... > $(DIST)/benchstat/head.txt
 	git worktree remove --force $(DIST)/benchstat/base
-	$(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) $(DIST)/benchstat/base.txt $(DIST)/benchstat/head.txt | tee $(DIST)/benchstat/compare.txt
+	cd $(DIST)/benchstat && $(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) base.txt head.txt | tee compare.txt
 
 FUZZTIME ?= 10m
 .PHONY: fuzz
