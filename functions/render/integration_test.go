@@ -36,6 +36,7 @@ import (
 	"github.com/postmill/postmill/internal/pump"
 	"github.com/postmill/postmill/internal/s3store"
 	"github.com/postmill/postmill/internal/site"
+	"github.com/postmill/postmill/internal/textdiff"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -207,9 +208,10 @@ func (st *stack) rm(key string) {
 	}
 }
 
-// object is a site file with the headers it is served with.
+// object is a site file with the headers it is served with and the
+// content hash the engine keeps on it.
 type object struct {
-	body, contentType, cacheControl string
+	body, contentType, cacheControl, hash string
 }
 
 func (st *stack) site() map[string]object {
@@ -254,16 +256,21 @@ func objects(t *testing.T, b reader) map[string]object {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[o.Key] = object{string(data), a.ContentType, a.CacheControl}
+		out[o.Key] = object{string(data), a.ContentType, a.CacheControl, a.Metadata["postmill-sha256"]}
 	}
 	return out
 }
 
-// oracle builds the site the sources should produce, in memory, with the
-// same engine and settings: what the event-driven site must equal.
-func oracle(t *testing.T, sources map[string][]byte) map[string]object {
+// renderer is the function's renderer for siteEnv, with settings on top.
+func renderer(t *testing.T, settings map[string]string) *site.Renderer {
 	t.Helper()
-	cfg, err := site.Load(func(k string) (string, bool) { v, ok := siteEnv[k]; return v, ok })
+	cfg, err := site.Load(func(k string) (string, bool) {
+		if v, ok := settings[k]; ok {
+			return v, true
+		}
+		v, ok := siteEnv[k]
+		return v, ok
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,6 +278,14 @@ func oracle(t *testing.T, sources map[string][]byte) map[string]object {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+// oracle builds the site the sources should produce, in memory, with the
+// same engine and settings: what the event-driven site must equal.
+func oracle(t *testing.T, sources map[string][]byte) map[string]object {
+	t.Helper()
+	r := renderer(t, nil)
 	src, dst := memblob.New(), memblob.New()
 	var changes []publish.Change
 	for k, v := range sources {
@@ -292,28 +307,49 @@ func oracle(t *testing.T, sources map[string][]byte) map[string]object {
 func (st *stack) assertSite() map[string]object {
 	st.t.Helper()
 	got, want := st.site(), oracle(st.t, st.sources())
-	var problems []string
-	for k := range got {
-		if _, ok := want[k]; !ok {
-			problems = append(problems, "left over: "+k)
-		}
-	}
-	for k, w := range want {
-		g, ok := got[k]
-		switch {
-		case !ok:
-			problems = append(problems, "missing: "+k)
-		case g.body != w.body:
-			problems = append(problems, "differs: "+k)
-		case g.contentType != w.contentType || g.cacheControl != w.cacheControl:
-			problems = append(problems, fmt.Sprintf("headers of %s: %q %q, want %q %q", k, g.contentType, g.cacheControl, w.contentType, w.cacheControl))
-		}
-	}
-	sort.Strings(problems)
-	if len(problems) > 0 {
+	if problems := compareSites(got, want, 5); len(problems) > 0 {
 		st.t.Fatalf("site differs from a clean build of the sources:\n%s\nfunction logs (tail):\n%s", strings.Join(problems, "\n"), tail(st.logs.String(), 3000))
 	}
 	return got
+}
+
+// compareSites lists, in key order, every file left over in got, missing
+// from it, or differing from want in bytes, headers or content hash; the
+// first diffs of them show where the bodies part (- want, + got).
+func compareSites(got, want map[string]object, diffs int) []string {
+	keys := make([]string, 0, len(got)+len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var problems []string
+	for _, k := range keys {
+		g, inGot := got[k]
+		w, inWant := want[k]
+		switch {
+		case !inWant:
+			problems = append(problems, "left over: "+k)
+		case !inGot:
+			problems = append(problems, "missing: "+k)
+		case g.body != w.body:
+			p := "differs: " + k
+			if diffs > 0 {
+				diffs--
+				p += " (- want, + got)\n" + textdiff.First(w.body, g.body)
+			}
+			problems = append(problems, p)
+		case g.contentType != w.contentType || g.cacheControl != w.cacheControl:
+			problems = append(problems, fmt.Sprintf("headers of %s: %q %q, want %q %q", k, g.contentType, g.cacheControl, w.contentType, w.cacheControl))
+		case g.hash != w.hash:
+			problems = append(problems, fmt.Sprintf("content hash of %s: %q, want %q", k, g.hash, w.hash))
+		}
+	}
+	return problems
 }
 
 func tail(s string, n int) string {

@@ -189,28 +189,35 @@ func NewDistribution(t testing.TB) string {
 
 // deleteBucket deletes every object version in the bucket, then the
 // bucket. Versions rather than objects, so that a test that turned on
-// versioning still cleans up.
+// versioning still cleans up. It lists from the start again after each
+// page it deletes, rather than paging on: once the page's last object is
+// deleted, moto answers the next page's request (KeyMarker at that
+// object) with an empty, complete listing, and the bucket stays full.
 func deleteBucket(ctx context.Context, client *s3.Client, name string) error {
-	p := s3.NewListObjectVersionsPaginator(client, &s3.ListObjectVersionsInput{Bucket: aws.String(name)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	for {
+		page, err := client.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(name)})
 		if err != nil {
 			return fmt.Errorf("empty bucket %q: %w", name, err)
 		}
-		type version struct{ key, id *string }
-		var versions []version
+		var ids []s3types.ObjectIdentifier
 		for _, v := range page.Versions {
-			versions = append(versions, version{v.Key, v.VersionId})
+			ids = append(ids, s3types.ObjectIdentifier{Key: v.Key, VersionId: v.VersionId})
 		}
 		for _, m := range page.DeleteMarkers {
-			versions = append(versions, version{m.Key, m.VersionId})
+			ids = append(ids, s3types.ObjectIdentifier{Key: m.Key, VersionId: m.VersionId})
 		}
-		for _, v := range versions {
-			if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{
-				Bucket: aws.String(name), Key: v.key, VersionId: v.id,
-			}); err != nil {
-				return fmt.Errorf("empty bucket %q: delete %q: %w", name, aws.ToString(v.key), err)
-			}
+		if len(ids) == 0 {
+			break
+		}
+		out, err := client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: aws.String(name), Delete: &s3types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+		})
+		if err != nil {
+			return fmt.Errorf("empty bucket %q: %w", name, err)
+		}
+		if len(out.Errors) > 0 {
+			e := out.Errors[0]
+			return fmt.Errorf("empty bucket %q: delete %q: %s: %s", name, aws.ToString(e.Key), aws.ToString(e.Code), aws.ToString(e.Message))
 		}
 	}
 	if _, err := client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(name)}); err != nil {

@@ -46,6 +46,38 @@ func TestNewBucketCreatesAndRemoves(t *testing.T) {
 	}
 }
 
+// TestNewBucketRemovesManyObjects leaves more objects than one listing
+// page holds: cleanup must still empty and delete the bucket.
+func TestNewBucketRemovesManyObjects(t *testing.T) {
+	client := awstest.S3(t)
+	var name string
+	t.Run("fill a bucket", func(t *testing.T) {
+		name = awstest.NewBucket(t, client)
+		sem := make(chan struct{}, 16)
+		errs := make(chan error, 1201)
+		for i := range 1201 {
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem }()
+				_, err := client.PutObject(t.Context(), &s3.PutObjectInput{
+					Bucket: aws.String(name), Key: aws.String(fmt.Sprintf("k/%04d", i)), Body: strings.NewReader("x"),
+				})
+				errs <- err
+			}()
+		}
+		for range 1201 {
+			if err := <-errs; err != nil {
+				t.Fatalf("PutObject: %v", err)
+			}
+		}
+	})
+	_, err := client.HeadBucket(t.Context(), &s3.HeadBucketInput{Bucket: aws.String(name)})
+	var notFound *s3types.NotFound
+	if !errors.As(err, &notFound) {
+		t.Errorf("HeadBucket after cleanup: got %v, want NotFound", err)
+	}
+}
+
 func TestBucketNamesAreUnique(t *testing.T) {
 	client := awstest.S3(t)
 	a, b := awstest.NewBucket(t, client), awstest.NewBucket(t, client)

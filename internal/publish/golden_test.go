@@ -33,6 +33,7 @@ import (
 	"github.com/postmill/postmill/internal/permalink"
 	"github.com/postmill/postmill/internal/publish"
 	"github.com/postmill/postmill/internal/site"
+	"github.com/postmill/postmill/internal/textdiff"
 )
 
 // The golden site is the output of publishing every file of the shared
@@ -323,90 +324,7 @@ func checkGolden(t *testing.T, file string, got []byte) {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (- want, + got; go test -update rewrites it):\n%s", file, firstDiff(string(want), string(got)))
-	}
-}
-
-// firstDiff shows the first place where want and got differ, as a
-// unified-style hunk: a few lines of context, then the differing lines of
-// each, up to a limit, then where they agree again.
-func firstDiff(want, got string) string {
-	const context, limit = 3, 12
-	a, b := splitLines(want), splitLines(got)
-	i := 0
-	for i < len(a) && i < len(b) && a[i] == b[i] {
-		i++
-	}
-	// Trim the common tail, so the hunk holds only what differs.
-	ea, eb := len(a), len(b)
-	for ea > i && eb > i && a[ea-1] == b[eb-1] {
-		ea, eb = ea-1, eb-1
-	}
-	var out strings.Builder
-	fmt.Fprintf(&out, "@@ line %d @@\n", i+1)
-	line := func(op byte, s string) {
-		s = strings.TrimSuffix(s, "\n")
-		if len(s) > 200 {
-			s = s[:200] + "…"
-		}
-		fmt.Fprintf(&out, "%c %s\n", op, s)
-	}
-	for k := max(0, i-context); k < i; k++ {
-		line(' ', a[k])
-	}
-	for k := i; k < ea && k < i+limit; k++ {
-		line('-', a[k])
-	}
-	if ea-i > limit {
-		fmt.Fprintf(&out, "- … %d more lines\n", ea-i-limit)
-	}
-	for k := i; k < eb && k < i+limit; k++ {
-		line('+', b[k])
-	}
-	if eb-i > limit {
-		fmt.Fprintf(&out, "+ … %d more lines\n", eb-i-limit)
-	}
-	for k := ea; k < len(a) && k < ea+context; k++ {
-		line(' ', a[k])
-	}
-	return out.String()
-}
-
-// splitLines splits s after each newline; a final newline ends the last
-// line rather than starting an empty one.
-func splitLines(s string) []string {
-	lines := strings.SplitAfter(s, "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	return lines
-}
-
-func TestFirstDiff(t *testing.T) {
-	for _, tc := range []struct {
-		name, want, got, diff string
-	}{
-		{
-			name: "one line changed",
-			want: "a\nb\nc\nd\n", got: "a\nB\nc\nd\n",
-			diff: "@@ line 2 @@\n  a\n- b\n+ B\n  c\n  d\n",
-		},
-		{
-			name: "line added at the end",
-			want: "a\n", got: "a\nb\n",
-			diff: "@@ line 2 @@\n  a\n+ b\n",
-		},
-		{
-			name: "no trailing newline",
-			want: "x\ny", got: "x\nz",
-			diff: "@@ line 2 @@\n  x\n- y\n+ z\n",
-		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := firstDiff(tc.want, tc.got); got != tc.diff {
-				t.Errorf("firstDiff =\n%s\nwant\n%s", got, tc.diff)
-			}
-		})
+		t.Errorf("%s differs (- want, + got; go test -update rewrites it):\n%s", file, textdiff.First(string(want), string(got)))
 	}
 }
 
@@ -479,7 +397,7 @@ func compareSites(got, want map[string]siteObject) []string {
 		case g.contentType != want[k].contentType || g.cacheControl != want[k].cacheControl:
 			problems = append(problems, fmt.Sprintf("%s: headers %q, %q; want %q, %q", k, g.contentType, g.cacheControl, want[k].contentType, want[k].cacheControl))
 		case !bytes.Equal(g.body, want[k].body):
-			problems = append(problems, fmt.Sprintf("%s differs (- want, + got):\n%s", k, firstDiff(string(goldenText(want[k])), string(goldenText(g)))))
+			problems = append(problems, fmt.Sprintf("%s differs (- want, + got):\n%s", k, textdiff.First(string(goldenText(want[k])), string(goldenText(g)))))
 		}
 	}
 	for _, k := range sortedKeys(got) {
@@ -1320,7 +1238,7 @@ func TestFeedAfterRedatingAPost(t *testing.T) {
 	var problems []string
 	for _, k := range []string{"index.xml", "index.html"} {
 		if !bytes.Equal(got[k].body, want[k].body) {
-			problems = append(problems, fmt.Sprintf("%s differs from a clean build (- clean, + incremental):\n%s", k, firstDiff(string(want[k].body), string(got[k].body))))
+			problems = append(problems, fmt.Sprintf("%s differs from a clean build (- clean, + incremental):\n%s", k, textdiff.First(string(want[k].body), string(got[k].body))))
 		}
 	}
 	for _, p := range problems {
