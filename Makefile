@@ -114,6 +114,13 @@ bench-compare: ## Compare core benchmarks of BASE (default HEAD~1) and the worki
 	git worktree remove --force $(DIST)/benchstat/base
 	cd $(DIST)/benchstat && $(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) base.txt head.txt | tee compare.txt
 
+SOAK_SEEDS ?= 20
+SOAK_POSTS ?= 500
+.PHONY: soak
+soak: ## Long load-and-ordering runs: SOAK_SEEDS (20) seeds of SOAK_POSTS (500) posts, 8 handlers, against the emulator (about 12 min a seed), then in memory
+	POSTMILL_SOAK_SEEDS=$(SOAK_SEEDS) POSTMILL_SOAK_MEMORY_SEEDS=$(SOAK_SEEDS) POSTMILL_SOAK_POSTS=$(SOAK_POSTS) \
+	  $(GO) test -count=1 -v -timeout 12h -run '^TestSoak(Emulator|Memory)$$' ./functions/render
+
 FUZZTIME ?= 10m
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME (default 10m) each

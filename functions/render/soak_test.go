@@ -59,13 +59,14 @@ import (
 	"github.com/postmill/postmill/internal/s3store"
 )
 
-// What `make test` runs, about a minute and a half each on two cores;
-// `make soak` sets more. One 500-post seed against moto takes about
-// twelve minutes there.
+// What `make test` runs: one 100-post seed against moto (about 70 s on
+// two cores) and twenty 500-post seeds in memory (about 6 s each);
+// `make soak` runs twenty 500-post seeds against moto, about twelve
+// minutes each there.
 const (
 	soakDefaultEmulatorSeeds = 1
 	soakDefaultEmulatorPosts = 100
-	soakDefaultMemorySeeds   = 5
+	soakDefaultMemorySeeds   = 20
 	soakDefaultMemoryPosts   = 500
 	soakDefaultHandlers      = 8
 	// soakMaxReceives is the queue's redrive policy (infra's default
