@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 
@@ -179,25 +178,7 @@ func TestTransientFailuresHealOnRedelivery(t *testing.T) {
 				}
 			}
 			f.eng.src, f.eng.dst = f.src, f.dst
-			got := snapshot(t, f.dst)
-			g := newFixture(t)
-			for k, v := range snapshot(t, f.src) {
-				if strings.HasPrefix(k, "posts/") {
-					g.put(k, v)
-				}
-			}
-			g.apply(keys...)
-			want := snapshot(t, g.dst)
-			for k := range got {
-				if _, ok := want[k]; !ok {
-					t.Errorf("%s is left over", k)
-				}
-			}
-			for k, v := range want {
-				if got[k] != v {
-					t.Errorf("%s differs from a clean build", k)
-				}
-			}
+			sameSite(t, "", snapshot(t, f.dst), cleanBuild(t, f, keys))
 		})
 	}
 }

@@ -222,24 +222,7 @@ func TestWholeArchiveComesAndGoes(t *testing.T) {
 				t.Errorf("%s: %s present: %v, want %v", step, k, ok, wantArchive)
 			}
 		}
-		g := newFixture(t)
-		for k, v := range snapshot(t, f.src) {
-			if strings.HasPrefix(k, "posts/") {
-				g.put(k, v)
-			}
-		}
-		g.apply(keys...)
-		want := snapshot(t, g.dst)
-		for k := range want {
-			if got[k] != want[k] {
-				t.Errorf("%s: %s differs from a clean build", step, k)
-			}
-		}
-		for k := range got {
-			if _, ok := want[k]; !ok {
-				t.Errorf("%s: %s is left over", step, k)
-			}
-		}
+		sameSite(t, step+": ", got, cleanBuild(t, f, keys))
 	}
 	for _, k := range keys[:site.ArchiveMonths] {
 		add(k)

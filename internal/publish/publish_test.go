@@ -19,6 +19,7 @@ type fixture struct {
 	t        *testing.T
 	src, dst *memblob.Bucket
 	eng      *Engine
+	settings map[string]string // given to newFixtureWith
 }
 
 func newFixture(t *testing.T) *fixture { return newFixtureWith(t, nil) }
@@ -43,7 +44,7 @@ func newFixtureWith(t *testing.T, settings map[string]string) *fixture {
 		t.Fatal(err)
 	}
 	clock := func() time.Time { return testNow }
-	f := &fixture{t: t, src: memblob.New(memblob.WithClock(clock)), dst: memblob.New(memblob.WithClock(clock))}
+	f := &fixture{t: t, src: memblob.New(memblob.WithClock(clock)), dst: memblob.New(memblob.WithClock(clock)), settings: settings}
 	f.eng = New(f.src, f.dst, r, Options{Clock: clock})
 	return f
 }
@@ -174,6 +175,36 @@ func TestPublishRetagDelete(t *testing.T) {
 	for k := range want {
 		if got[k] != want[k] {
 			t.Errorf("%s differs from a clean build", k)
+		}
+	}
+}
+
+// cleanBuild builds the posts now in f's source bucket into a new site
+// from scratch and returns its files.
+func cleanBuild(t *testing.T, f *fixture, keys []string) map[string]string {
+	t.Helper()
+	g := newFixtureWith(t, f.settings)
+	for k, v := range snapshot(t, f.src) {
+		if strings.HasPrefix(k, "posts/") {
+			g.put(k, v)
+		}
+	}
+	g.apply(keys...)
+	return snapshot(t, g.dst)
+}
+
+// sameSite reports every file of got that is missing from, left over in
+// or different from want.
+func sameSite(t *testing.T, step string, got, want map[string]string) {
+	t.Helper()
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s%s is left over", step, k)
+		}
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s%s differs from a clean build", step, k)
 		}
 	}
 }
