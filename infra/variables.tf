@@ -158,7 +158,7 @@ variable "batching_window_seconds" {
 }
 
 variable "max_concurrency" {
-  description = "Most concurrent render invocations the queue drives (event source mapping scaling_config; Lambda's minimum is 2)."
+  description = "Most concurrent render invocations the queue drives (event source mapping scaling_config; Lambda's minimum is 2). Every publish updates the site listing, so more invocations mostly wait on each other; above 4, raise max_receive_count too (at 8 the soak test saw about 1% of messages fail five times on conflicting writes)."
   type        = number
   default     = 2
 
