@@ -294,7 +294,7 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 		}
 
 		// Write the files that changed.
-		before, after, err := e.listingFiles(beforeHead, head, months, careful)
+		before, after, err := e.listingFiles(beforeHead, head, months)
 		if err != nil {
 			return tagInfo{}, err
 		}
@@ -318,7 +318,7 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 
 		if nav != nil {
 			before, after := e.siteViews(ctx, beforeHead, head, months)
-			if err := nav.write(ctx, before, after, ts, careful, rc); err != nil {
+			if err := nav.write(ctx, before, after, ts, rc); err != nil {
 				return tagInfo{}, err
 			}
 		}
@@ -468,20 +468,14 @@ func (e *Engine) refill(ctx context.Context, head *catalog.Head, capacity int, l
 }
 
 // listingFiles renders the files of a listing's head and of the months
-// loaded, before and after the change. When the head's entries did not
-// change neither did its feeds, and a pass that diffs (not a careful one,
-// which checks every file it names) leaves them out of both.
-func (e *Engine) listingFiles(beforeHead, head *catalog.Head, months map[string]*monthState, careful bool) (before, after []site.File, err error) {
-	headFiles := e.r.HeadFiles
-	if !careful && catalog.SameEntries(beforeHead, head) {
-		headFiles = e.r.HeadPages
-	}
+// loaded, before and after the change.
+func (e *Engine) listingFiles(beforeHead, head *catalog.Head, months map[string]*monthState) (before, after []site.File, err error) {
 	if beforeHead != nil {
-		if before, err = headFiles(beforeHead); err != nil {
+		if before, err = e.r.HeadFiles(beforeHead); err != nil {
 			return nil, nil, err
 		}
 	}
-	if after, err = headFiles(head); err != nil {
+	if after, err = e.r.HeadFiles(head); err != nil {
 		return nil, nil, err
 	}
 	for _, m := range sortedMonths(months) {

@@ -160,11 +160,11 @@ func (e *Engine) newNavPass() *navPass {
 	return &navPass{e: e, wrote: map[string]string{}}
 }
 
-// write brings the pages around ts in line with the listing in after.
-// before is the listing as it was loaded (a nil head when it was new);
-// careful compares each page with what is stored instead of with its
-// rendering from before.
-func (n *navPass) write(ctx context.Context, before, after siteView, ts []*transition, careful bool, rc *recorder) error {
+// write brings the pages around ts in line with the listing in after,
+// comparing each with the content hash stored on the object. before is
+// the listing as it was loaded (a nil head when it was new), a place to
+// find content.
+func (n *navPass) write(ctx context.Context, before, after siteView, ts []*transition, rc *recorder) error {
 	e := n.e
 	n.records = map[string]*catalog.Record{}
 	months := map[string][]string{} // post key -> months to find it in
@@ -204,7 +204,7 @@ func (n *navPass) write(ctx context.Context, before, after siteView, ts []*trans
 	}
 	sort.Strings(keys)
 
-	var diffBefore, diffAfter, check []site.File
+	var check []site.File
 	owners := map[string]string{} // page key -> post key
 	for _, k := range keys {
 		t := trans[k]
@@ -238,32 +238,11 @@ func (n *navPass) write(ctx context.Context, before, after siteView, ts []*trans
 			return err
 		}
 		owners[f.Key] = k
-		if careful || before.head == nil {
-			check = append(check, f)
-			continue
-		}
-		was, err := before.find(k, append(months[k], cur.Month)...)
-		if err != nil {
-			return err
-		}
-		if was == nil || was.Path != cur.Path {
-			diffAfter = append(diffAfter, f) // new at this path
-			continue
-		}
-		wasFull, err := n.content(ctx, t, was, before.head, after.head)
-		if err != nil {
-			return err
-		}
-		if wasFull == nil {
-			check = append(check, f)
-			continue
-		}
-		bf, err := n.render(before, wasFull)
-		if err != nil {
-			return err
-		}
-		diffBefore = append(diffBefore, bf)
-		diffAfter = append(diffAfter, f)
+		// Compared with what is stored, not with a rendering from the
+		// state before: a writer that left a page to a post's own
+		// writer (its record was ahead of the listing) leaves it stale
+		// until then, and that writer's change may not touch the page.
+		check = append(check, f)
 	}
 
 	// A page an earlier attempt wrote that nothing renders now may be
@@ -286,9 +265,6 @@ func (n *navPass) write(ctx context.Context, before, after siteView, ts []*trans
 	}
 	sort.Strings(gone)
 
-	if err := e.writeFiles(ctx, diffBefore, diffAfter, false, rc); err != nil {
-		return err
-	}
 	if err := e.writeFiles(ctx, nil, check, true, rc); err != nil {
 		return err
 	}
