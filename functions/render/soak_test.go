@@ -59,10 +59,11 @@ import (
 	"github.com/postmill/postmill/internal/s3store"
 )
 
-// What `make test` runs: one 100-post seed against moto (about 70 s on
-// two cores) and twenty 500-post seeds in memory (about 6 s each);
-// `make soak` runs twenty 500-post seeds against moto, about twelve
-// minutes each there.
+// The defaults: one 100-post seed against moto (about 70 s on two
+// cores; `make test` skips it while the post-page race it finds is open)
+// and twenty 500-post seeds in memory (about 6 s each, in `make test`);
+// `make soak` runs twenty 500-post seeds of each, about twelve minutes a
+// seed against moto.
 const (
 	soakDefaultEmulatorSeeds = 1
 	soakDefaultEmulatorPosts = 100
