@@ -132,6 +132,10 @@ type Record struct {
 	// elsewhere in the site's order: the posts around those places link
 	// to this one from their pages until a writer has re-rendered them.
 	Vacated []time.Time `json:"vacated,omitempty"`
+	// Unsettled are post pages a writer wrote and could not check again
+	// before it stopped (it gave up or failed): its view of the site may
+	// have been stale. The next writer of this record checks them.
+	Unsettled []string `json:"unsettled,omitempty"`
 }
 
 // Paths returns every page path the record owns: its page and aliases.

@@ -80,6 +80,7 @@ func (e *Engine) put(ctx context.Context, f site.File) error {
 // meanwhile, a newer writer is at work: go over its state carefully so
 // nothing this run wrote outlives it.
 func (e *Engine) finish(ctx context.Context, t *transition, rc *recorder) error {
+	adopted := false
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		var before []site.File
 		var err error
@@ -98,6 +99,9 @@ func (e *Engine) finish(ctx context.Context, t *transition, rc *recorder) error 
 		if err := e.writeFiles(ctx, before, after, t.careful, rc); err != nil {
 			return err
 		}
+		if err := e.restoreClaimed(ctx, t.deletes, rc); err != nil {
+			return err
+		}
 		if err := e.copyAssets(ctx, t, rc); err != nil {
 			return err
 		}
@@ -107,8 +111,10 @@ func (e *Engine) finish(ctx context.Context, t *transition, rc *recorder) error 
 		if err := e.reschedule(ctx, t); err != nil {
 			return err
 		}
-		if len(t.rec.Pending) == 0 && len(t.rec.PendingDeletes) == 0 && len(t.rec.Vacated) == 0 {
-			// Nothing to clear, so no conditional store to tell us
+		if adopted || len(t.rec.Pending) == 0 && len(t.rec.PendingDeletes) == 0 && len(t.rec.Vacated) == 0 && len(t.rec.Unsettled) == 0 {
+			// Nothing to clear (a newer version's pending list is its
+			// writer's to clear: it may not have been through its
+			// listings yet), so no conditional store to tell us
 			// whether a newer version was recorded while we wrote its
 			// status and schedule: look.
 			moved, err := e.moved(ctx, catalog.RecordName(t.key), t.etag)
@@ -117,7 +123,7 @@ func (e *Engine) finish(ctx context.Context, t *transition, rc *recorder) error 
 			}
 		} else {
 			done := *t.rec
-			done.Pending, done.PendingDeletes, done.Vacated = nil, nil, nil
+			done.Pending, done.PendingDeletes, done.Vacated, done.Unsettled = nil, nil, nil, nil
 			tag, err := e.store(ctx, catalog.RecordName(t.key), &done, t.etag)
 			if err == nil {
 				t.rec, t.etag = &done, tag
@@ -136,8 +142,8 @@ func (e *Engine) finish(ctx context.Context, t *transition, rc *recorder) error 
 		if err != nil {
 			return fmt.Errorf("load record of %s: %w", t.key, err)
 		}
-		t.old, t.rec, t.etag, t.careful = t.rec, &cur, tag, true
-		t.deletes = mergeStrings(cur.PendingDeletes, e.orphans(t.old, &cur))
+		t.old, t.rec, t.etag, t.careful, adopted = t.rec, &cur, tag, true, true
+		t.deletes = without(mergeStrings(cur.PendingDeletes, e.orphans(t.old, &cur)), e.ownedKeys(&cur))
 		if err := backoff(ctx, attempt); err != nil {
 			return err
 		}

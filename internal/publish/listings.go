@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 
@@ -32,6 +33,12 @@ func (e *Engine) applyListings(ctx context.Context, trans []*transition, rc *rec
 				seen[p.listing] = true
 				byListing[p.listing] = append(byListing[p.listing], t)
 			}
+		}
+	}
+	// Pages a stopped writer left unchecked are the site listing's.
+	for _, t := range trans {
+		if len(t.rec.Unsettled) > 0 && !slices.Contains(byListing[catalog.Site], t) {
+			byListing[catalog.Site] = append(byListing[catalog.Site], t)
 		}
 	}
 	var tags []string
@@ -92,7 +99,7 @@ type monthState struct {
 // its shards and writes the files that changed. It retries when another
 // writer commits first, and checks after writing that the state it
 // rendered is still current.
-func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transition, tags []tagInfo, rc *recorder) (tagInfo, error) {
+func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transition, tags []tagInfo, rc *recorder) (_ tagInfo, err error) {
 	careful := false
 	for _, t := range ts {
 		careful = careful || t.careful
@@ -104,10 +111,20 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 	var nav *navPass
 	if listing == catalog.Site {
 		nav = e.newNavPass()
+		defer func() {
+			if err != nil {
+				err = nav.leave(ctx, ts, err)
+			}
+		}()
 	}
 	// Files an earlier attempt may have written: a careful pass checks
 	// each again, deleting those that no longer belong.
 	wrote := map[string]bool{}
+	// Conflicting commits count against maxAttempts. Once committed, a
+	// writer checks again for as long as others commit while it writes
+	// (up to maxRechecks): leaving early would leave pages written from a
+	// stale view for someone else to find.
+	rechecks := 0
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		head := &catalog.Head{Listing: listing}
 		headTag, err := e.load(ctx, catalog.HeadName(listing), head)
@@ -333,6 +350,12 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 		}
 		if moved {
 			careful = true
+			if rechecks++; rechecks < maxRechecks {
+				attempt-- // not a conflict: our commit stands
+			}
+			if err := backoff(ctx, 0); err != nil {
+				return tagInfo{}, err
+			}
 			continue
 		}
 		return tagInfo{slug: catalog.TagOf(listing), name: head.TagName(), count: head.Count(), gen: head.Gen}, nil

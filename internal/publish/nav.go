@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/postmill/postmill/internal/blob"
@@ -154,18 +156,21 @@ type navPass struct {
 	wrote map[string]string
 	// records caches the records read in one attempt, by key.
 	records map[string]*catalog.Record
+	// current is the highest generation of the site listing seen stored.
+	current int64
+	// dirty are the pages this pass has written.
+	dirty map[string]bool
 }
 
 func (e *Engine) newNavPass() *navPass {
-	return &navPass{e: e, wrote: map[string]string{}}
+	return &navPass{e: e, wrote: map[string]string{}, dirty: map[string]bool{}}
 }
 
 // write brings the pages around ts in line with the listing in after,
-// comparing each with the content hash stored on the object. before is
-// the listing as it was loaded (a nil head when it was new), a place to
-// find content.
+// comparing each with what is stored. before is the listing as it was
+// loaded (a nil head when it was new): a place to find content, and what
+// tells a page that changed from one that did not.
 func (n *navPass) write(ctx context.Context, before, after siteView, ts []*transition, rc *recorder) error {
-	e := n.e
 	n.records = map[string]*catalog.Record{}
 	months := map[string][]string{} // post key -> months to find it in
 	trans := map[string]*transition{}
@@ -183,9 +188,21 @@ func (n *navPass) write(ctx context.Context, before, after siteView, ts []*trans
 			slots = append(slots, slot{at, t.key})
 		}
 	}
-	// Pages an earlier attempt wrote are looked at again.
+	// Pages an earlier attempt wrote are looked at again, and those a
+	// writer of these records could not check.
 	for _, owner := range n.wrote {
 		months[owner] = months[owner]
+	}
+	for _, t := range ts {
+		for _, page := range t.rec.Unsettled {
+			owner, err := n.settle(ctx, page, rc)
+			if err != nil {
+				return err
+			}
+			if owner != nil {
+				months[owner.Key] = append(months[owner.Key], owner.Month)
+			}
+		}
 	}
 	for _, s := range slots {
 		newer, older, err := after.around(s)
@@ -204,8 +221,7 @@ func (n *navPass) write(ctx context.Context, before, after siteView, ts []*trans
 	}
 	sort.Strings(keys)
 
-	var check []site.File
-	owners := map[string]string{} // page key -> post key
+	gen := after.head.Gen
 	for _, k := range keys {
 		t := trans[k]
 		cur, err := after.find(k, months[k]...)
@@ -233,61 +249,191 @@ func (n *navPass) write(ctx context.Context, before, after siteView, ts []*trans
 		if full == nil {
 			continue // its writer is at work and renders it after its commit
 		}
-		f, err := n.render(after, full)
+		f, changed, err := n.render(before, after, full, months[k])
 		if err != nil {
 			return err
 		}
-		owners[f.Key] = k
 		// Compared with what is stored, not with a rendering from the
 		// state before: a writer that left a page to a post's own
 		// writer (its record was ahead of the listing) leaves it stale
 		// until then, and that writer's change may not touch the page.
-		check = append(check, f)
-	}
-
-	// A page an earlier attempt wrote that nothing renders now may be
-	// stale: put back what belongs there, or nothing.
-	var gone []string
-	for key := range n.wrote {
-		if owners[key] != "" {
-			continue
+		own := ""
+		if t != nil {
+			own = k
 		}
-		f, owned, err := n.owner(ctx, key)
-		if err != nil {
+		if err := n.put(ctx, f, gen, changed, own, rc); err != nil {
 			return err
 		}
-		switch {
-		case f != nil:
-			check = append(check, *f)
-		case !owned:
-			gone = append(gone, key)
-		}
-	}
-	sort.Strings(gone)
-
-	if err := e.writeFiles(ctx, nil, check, true, rc); err != nil {
-		return err
-	}
-	for _, k := range gone {
-		if err := e.dst.Delete(ctx, k, nil); err != nil {
-			return fmt.Errorf("delete %s: %w", k, err)
-		}
-		rc.removed(k)
-		delete(n.wrote, k)
-	}
-	for key, owner := range owners {
-		n.wrote[key] = owner
+		n.wrote[f.Key] = k
 	}
 	return nil
 }
 
-// render renders a post's page with its links in view.
-func (n *navPass) render(view siteView, en *catalog.Entry) (site.File, error) {
-	newer, older, err := view.around(slot{en.Published, en.Key})
-	if err != nil {
-		return site.File{}, err
+// genMeta stamps a post page with the generation of the site listing it
+// was rendered from.
+const genMeta = "postmill-gen"
+
+// put brings a post page in line with f, rendered from the site listing
+// at generation gen, without ever replacing a page rendered from a newer
+// generation: a writer whose view went stale (it gave up, failed or was
+// stopped before its re-check) cannot undo a newer writer's page, so no
+// page depends on its writer living to look again. Every write is
+// conditional on the object read. changed says the page differs from
+// what the generation before rendered; then an equal page is stamped
+// gen, so that no writer from before can put back the old one. Only a
+// post's own writer (own names the post) creates its page; another
+// writer's view may hold a post already deleted.
+func (n *navPass) put(ctx context.Context, f site.File, gen int64, changed bool, own string, rc *recorder) error {
+	e := n.e
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		a, err := e.dst.Attributes(ctx, f.Key)
+		exists := err == nil
+		if err != nil && !errors.Is(err, blob.ErrNotFound) {
+			return fmt.Errorf("check %s: %w", f.Key, err)
+		}
+		stamp, stamped := int64(0), false
+		if exists {
+			if v, ok := a.Metadata[genMeta]; ok {
+				stamp, stamped = parseGen(v), true
+			}
+		}
+		switch {
+		case !exists && own == "":
+			return nil // its own writer creates it
+		case exists && !stamped && own == "":
+			return nil // not a post page this engine wrote: an alias, or older
+		case stamp > gen:
+			newer, err := n.newerThan(ctx, stamp)
+			if err != nil {
+				return err
+			}
+			if newer {
+				return nil // a writer with a newer view has been here
+			}
+		case exists && a.Metadata[hashMeta] == f.Hash() && (!changed || stamp == gen):
+			return nil
+		}
+		opts := &blob.WriteOptions{
+			ContentType:  f.ContentType,
+			CacheControl: f.CacheControl,
+			Metadata:     map[string]string{hashMeta: f.Hash(), genMeta: strconv.FormatInt(gen, 10)},
+			IfMatch:      a.ETag,
+			IfNotExist:   !exists,
+		}
+		w, err := e.dst.Write(ctx, f.Key, f.Body, opts)
+		if errors.Is(err, blob.ErrPreconditionFailed) || errors.Is(err, blob.ErrNotFound) {
+			continue // someone wrote or deleted it meanwhile: look again
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", f.Key, err)
+		}
+		rc.wrote(f.Key)
+		n.dirty[f.Key] = true
+		if own != "" {
+			return n.verify(ctx, f.Key, own, w.ETag, rc)
+		}
+		return nil
 	}
-	return n.e.r.PageFile(en, site.Nav{Newer: newer, Older: older})
+	return fmt.Errorf("write %s: %w", f.Key, errGaveUp)
+}
+
+// verify looks at a post's record again after its own page was written
+// from a view that may be stale: if the post has left that path since
+// (deleted, drafted, moved), the page is taken back, unless a newer
+// writer has replaced it already. The deleting writer's own delete may
+// have come first.
+func (n *navPass) verify(ctx context.Context, key, post, etag string, rc *recorder) error {
+	var rec catalog.Record
+	if _, err := n.e.load(ctx, catalog.RecordName(post), &rec); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		return fmt.Errorf("load record of %s: %w", post, err)
+	}
+	if rec.Entry != nil && permalink.File(rec.Entry.Path) == key {
+		return nil
+	}
+	f, err := n.owner(ctx, key)
+	if err != nil {
+		return err
+	}
+	if f != nil {
+		_, err := n.e.dst.Write(ctx, key, f.Body, &blob.WriteOptions{
+			ContentType:  f.ContentType,
+			CacheControl: f.CacheControl,
+			Metadata:     map[string]string{hashMeta: f.Hash()},
+			IfMatch:      etag,
+		})
+		if errors.Is(err, blob.ErrPreconditionFailed) || errors.Is(err, blob.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", key, err)
+		}
+		rc.wrote(key)
+		return nil
+	}
+	err = n.e.dst.Delete(ctx, key, &blob.DeleteOptions{IfMatch: etag})
+	if errors.Is(err, blob.ErrPreconditionFailed) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	rc.removed(key)
+	return nil
+}
+
+// newerThan says whether a page stamped stamp, above this pass's view, was
+// rendered by a newer writer of this site listing. A stamp above the
+// listing's current generation comes from a catalog since replaced (the
+// state was deleted and the site built again): it counts as older.
+func (n *navPass) newerThan(ctx context.Context, stamp int64) (bool, error) {
+	if n.current < stamp {
+		var h catalog.Head
+		if _, err := n.e.load(ctx, catalog.HeadName(catalog.Site), &h); err != nil && !errors.Is(err, blob.ErrNotFound) {
+			return false, fmt.Errorf("load head of %s: %w", catalog.Site, err)
+		}
+		n.current = h.Gen
+	}
+	return stamp <= n.current, nil
+}
+
+func parseGen(s string) int64 {
+	g, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return g
+}
+
+// render renders a post's page with its links in after, and says whether
+// it differs from the page before would have: the post changed, or a
+// neighbour did.
+func (n *navPass) render(before, after siteView, en *catalog.Entry, months []string) (site.File, bool, error) {
+	s := slot{en.Published, en.Key}
+	newer, older, err := after.around(s)
+	if err != nil {
+		return site.File{}, false, err
+	}
+	f, err := n.e.r.PageFile(en, site.Nav{Newer: newer, Older: older})
+	if err != nil {
+		return site.File{}, false, err
+	}
+	was, err := before.find(en.Key, append(months, en.Month)...)
+	if err != nil || was == nil || was.Rev != en.Rev {
+		return f, true, err
+	}
+	bNewer, bOlder, err := before.around(s)
+	if err != nil {
+		return site.File{}, false, err
+	}
+	return f, !sameEntry(bNewer, newer) || !sameEntry(bOlder, older), nil
+}
+
+// sameEntry says whether two entries are one version of one post.
+func sameEntry(a, b *catalog.Entry) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Key == b.Key && a.Rev == b.Rev
 }
 
 // content returns en with its content: a page needs the whole entry, and
@@ -336,32 +482,173 @@ func (n *navPass) record(ctx context.Context, key string) (*catalog.Record, erro
 	return &r, nil
 }
 
-// owner says what belongs at a page key now: an alias page of the post
-// that claims it (returned), a page its own writer keeps (owned), or
-// nothing.
-func (n *navPass) owner(ctx context.Context, key string) (*site.File, bool, error) {
+// owner returns the alias page that belongs at a page key now, if a post
+// claims it as an alias.
+func (n *navPass) owner(ctx context.Context, key string) (*site.File, error) {
 	var c catalog.Claim
 	if _, err := n.e.load(ctx, catalog.ClaimName(key), &c); err != nil {
 		if errors.Is(err, blob.ErrNotFound) {
-			return nil, false, nil
+			return nil, nil
 		}
-		return nil, false, fmt.Errorf("load claim of %s: %w", key, err)
+		return nil, fmt.Errorf("load claim of %s: %w", key, err)
 	}
-	rec, err := n.record(ctx, c.Owner)
-	if err != nil || rec == nil || rec.Entry == nil {
-		return nil, false, err
+	var rec catalog.Record
+	if _, err := n.e.load(ctx, catalog.RecordName(c.Owner), &rec); err != nil {
+		if errors.Is(err, blob.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("load record of %s: %w", c.Owner, err)
 	}
-	if permalink.File(rec.Entry.Path) == key {
-		return nil, true, nil
-	}
-	aliases, err := n.e.r.AliasFiles(rec)
+	aliases, err := n.e.r.AliasFiles(&rec)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	for _, f := range aliases {
 		if f.Key == key {
-			return &f, true, nil
+			return &f, nil
 		}
 	}
-	return nil, false, nil
+	return nil, nil
+}
+
+// restoreClaimed looks again at site keys a post's writer deleted: when a
+// newer version of the post, or another post, has claimed one meanwhile,
+// its writer may have written it before the delete landed, so it is put
+// back: the alias page, or the post page rendered from the listing as
+// stored now.
+func (e *Engine) restoreClaimed(ctx context.Context, keys []string, rc *recorder) error {
+	for _, key := range keys {
+		if !strings.HasSuffix(key, "index.html") {
+			continue
+		}
+		var c catalog.Claim
+		if _, err := e.load(ctx, catalog.ClaimName(key), &c); err != nil {
+			if errors.Is(err, blob.ErrNotFound) {
+				continue
+			}
+			return fmt.Errorf("load claim of %s: %w", key, err)
+		}
+		var rec catalog.Record
+		if _, err := e.load(ctx, catalog.RecordName(c.Owner), &rec); err != nil {
+			if errors.Is(err, blob.ErrNotFound) {
+				continue
+			}
+			return fmt.Errorf("load record of %s: %w", c.Owner, err)
+		}
+		if rec.Entry == nil {
+			continue
+		}
+		if permalink.File(rec.Entry.Path) != key {
+			aliases, err := e.r.AliasFiles(&rec)
+			if err != nil {
+				return err
+			}
+			for _, f := range aliases {
+				if f.Key == key {
+					if err := e.put(ctx, f); err != nil {
+						return err
+					}
+					rc.wrote(key)
+				}
+			}
+			continue
+		}
+		if err := e.repairPage(ctx, &rec, rc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// repairPage renders a post's page from the site listing as stored, if
+// the listing holds the version rec records, and puts it as its own
+// writer would.
+func (e *Engine) repairPage(ctx context.Context, rec *catalog.Record, rc *recorder) error {
+	head := &catalog.Head{Listing: catalog.Site}
+	if _, err := e.load(ctx, catalog.HeadName(catalog.Site), head); err != nil {
+		if errors.Is(err, blob.ErrNotFound) {
+			return nil
+		}
+		return fmt.Errorf("load head of %s: %w", catalog.Site, err)
+	}
+	_, view := e.siteViews(ctx, head, head, nil)
+	cur, err := view.find(rec.Key, rec.Entry.Month)
+	if err != nil || cur == nil || cur.Rev != rec.Entry.Rev {
+		return err // not listed yet, or moved on: its writer renders it
+	}
+	n := e.newNavPass()
+	n.records = map[string]*catalog.Record{rec.Key: rec}
+	full, err := n.content(ctx, nil, cur, head)
+	if err != nil || full == nil {
+		return err
+	}
+	f, _, err := n.render(view, view, full, nil)
+	if err != nil {
+		return err
+	}
+	return n.put(ctx, f, head.Gen, false, rec.Key, rc)
+}
+
+// settle looks at a page a stopped writer may have left stale. It returns
+// the entry of the post whose page it is, to be rendered with the others;
+// puts back the alias page of a post that claims it as an alias; or
+// deletes it.
+func (n *navPass) settle(ctx context.Context, page string, rc *recorder) (*catalog.Entry, error) {
+	var c catalog.Claim
+	if _, err := n.e.load(ctx, catalog.ClaimName(page), &c); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		return nil, fmt.Errorf("load claim of %s: %w", page, err)
+	}
+	if c.Owner != "" {
+		rec, err := n.record(ctx, c.Owner)
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil && rec.Entry != nil && permalink.File(rec.Entry.Path) == page {
+			return rec.Entry, nil
+		}
+		if f, err := n.owner(ctx, page); err != nil {
+			return nil, err
+		} else if f != nil {
+			if err := n.e.put(ctx, *f); err != nil {
+				return nil, err
+			}
+			rc.wrote(page)
+			return nil, nil
+		}
+	}
+	if err := n.e.dst.Delete(ctx, page, nil); err != nil {
+		return nil, fmt.Errorf("delete %s: %w", page, err)
+	}
+	rc.removed(page)
+	// A post that claimed the page meanwhile may have written it first.
+	return nil, n.e.restoreClaimed(ctx, []string{page}, rc)
+}
+
+// leave runs when the site listing's writer stops with err before its
+// last check: the pages it wrote are recorded as unsettled in the first
+// post's record, so that the redelivery, or the next writer of that post,
+// checks them. (A writer killed outright leaves no such note; the pages it
+// wrote are guarded by their generation stamps.)
+func (n *navPass) leave(ctx context.Context, ts []*transition, err error) error {
+	if len(n.dirty) == 0 || len(ts) == 0 {
+		return err
+	}
+	pages := sortedSet(n.dirty)
+	key := ts[0].key
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		var rec catalog.Record
+		etag, lerr := n.e.load(ctx, catalog.RecordName(key), &rec)
+		if lerr != nil {
+			return errors.Join(err, fmt.Errorf("note unsettled pages in the record of %s: %w", key, lerr))
+		}
+		rec.Unsettled = mergeStrings(rec.Unsettled, pages)
+		_, serr := n.e.store(ctx, catalog.RecordName(key), &rec, etag)
+		if serr == nil {
+			return err
+		}
+		if !errors.Is(serr, blob.ErrPreconditionFailed) {
+			return errors.Join(err, fmt.Errorf("note unsettled pages in the record of %s: %w", key, serr))
+		}
+	}
+	return errors.Join(err, fmt.Errorf("note unsettled pages in the record of %s: %w", key, errGaveUp))
 }

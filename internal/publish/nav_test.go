@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -235,4 +236,68 @@ func TestWholeArchiveComesAndGoes(t *testing.T) {
 	f.apply(keys[0])
 	f.apply(keys[1])
 	clean("twelve again", false)
+}
+
+// failingAttributes is a state bucket whose metadata reads of one key
+// fail once armed: a writer's re-check of the head that never comes.
+type failingAttributes struct {
+	Bucket
+	key   string
+	armed *atomic.Bool
+}
+
+func (b failingAttributes) Attributes(ctx context.Context, key string) (blob.Attributes, error) {
+	if key == b.key && b.armed.Load() {
+		return blob.Attributes{}, errSlowDown
+	}
+	return b.Bucket.Attributes(ctx, key)
+}
+
+// TestStaleWriterThatNeverLooksAgain: writer A publishes c between a and
+// b. Just as A writes b's page (older post: c), writer B deletes c and
+// finishes. A's view is stale, and A never re-checks it: its re-check of
+// the head fails, as a writer that gives up does not re-check. B found
+// b's page as it should be and wrote nothing, so A's conditional write
+// goes through (S3's ETag is the content's hash: it cannot tell "written
+// again, the same" from "untouched"). A notes the pages it wrote in c's
+// record, and the next writer of c checks them: neither A's links to c
+// nor its page for c may outlive that. The soak test found this
+// (TestSoakMemory seeds 11 and 29): a writer giving up after its views
+// had gone stale left stale links, or a deleted post's page.
+func TestStaleWriterThatNeverLooksAgain(t *testing.T) {
+	f := newFixture(t)
+	keys := []string{"posts/a.md", "posts/b.md", "posts/c.md"}
+	f.put(keys[0], doc("Post A", "2019-10-01T10:00:00Z", "Go"))
+	f.put(keys[1], doc("Post B", "2019-10-05T10:00:00Z", "Go"))
+	f.apply(keys[0], keys[1])
+	var rec catalog.Record
+	if _, err := f.eng.load(context.Background(), catalog.RecordName(keys[1]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	bPage := permalink.File(rec.Entry.Path)
+
+	other := New(f.src, f.dst, f.eng.r, f.eng.opt)
+	armed := &atomic.Bool{}
+	a := New(failingAttributes{Bucket: f.src, key: f.eng.stateKey(catalog.HeadName(catalog.Site)), armed: armed}, nil, f.eng.r, f.eng.opt)
+	h := &hookedWrite{Bucket: f.dst, key: bPage}
+	h.before = func() {
+		f.rm(keys[2])
+		if res := other.Apply(context.Background(), []Change{{Key: keys[2]}}); res.Outcomes[0].Err != nil {
+			t.Fatalf("B: %v", res.Outcomes[0].Err)
+		}
+		armed.Store(true)
+	}
+	a.dst = h
+	f.put(keys[2], doc("Post C", "2019-10-03T10:00:00Z", "Go"))
+	res := a.Apply(context.Background(), []Change{{Key: keys[2]}})
+	if !h.ran.Load() {
+		t.Fatal("A never wrote b's page")
+	}
+	if res.Outcomes[0].Err == nil {
+		t.Fatal("A's re-check did not fail: the test no longer tests a writer that never looks again")
+	}
+	// Its message failed, so it comes back; or the next event for c
+	// comes first. Either way the writer checks what A left.
+	f.apply(keys[2])
+	sameSite(t, "after the redelivery: ", snapshot(t, f.dst), cleanBuild(t, f, keys))
 }

@@ -51,6 +51,7 @@ const (
 	DefaultMaxAsset     = 20 << 20
 	hashMeta            = "postmill-sha256"
 	maxAttempts         = 8
+	maxRechecks         = 64
 )
 
 // Options tune an Engine; zero values take the defaults.
@@ -386,7 +387,7 @@ func (e *Engine) tryBegin(ctx context.Context, c *Change, o *Outcome) (*transiti
 	// repair pending and no scheduled change due, needs no work. A
 	// rejection is always looked at again: a path conflict can resolve
 	// without the file changing.
-	if old.Rev > 0 && !c.Careful && len(old.Pending) == 0 && rec.Status != "rejected" && old.Status != "rejected" &&
+	if old.Rev > 0 && !c.Careful && len(old.Pending) == 0 && len(old.Unsettled) == 0 && rec.Status != "rejected" && old.Status != "rejected" &&
 		rec.SourceETag == old.SourceETag && (rec.Status == "deleted") == (old.Status == "deleted") &&
 		(old.NextChange.IsZero() || old.NextChange.After(now)) {
 		o.Status, o.Problems = old.Status, old.Problems
@@ -440,9 +441,11 @@ func (e *Engine) tryBegin(ctx context.Context, c *Change, o *Outcome) (*transiti
 	t.places = mergePlaces(pendingPlaces(old), entryPlaces(old.Entry), entryPlaces(rec.Entry))
 	t.deletes = e.orphans(old, rec)
 	rec.Pending = placeNames(t.places)
-	rec.PendingDeletes = mergeStrings(old.PendingDeletes, t.deletes, loose)
+	// Keys an unfinished earlier version was to delete that this one owns
+	// again are not deleted.
+	rec.PendingDeletes = without(mergeStrings(old.PendingDeletes, t.deletes, loose), e.ownedKeys(rec))
 	t.deletes = rec.PendingDeletes
-	rec.Vacated = old.Vacated
+	rec.Vacated, rec.Unsettled = old.Vacated, old.Unsettled
 	if o := old.Entry; o != nil && (rec.Entry == nil || !rec.Entry.Published.Equal(o.Published)) {
 		rec.Vacated = mergeTimes(old.Vacated, o.Published)
 	}
@@ -562,6 +565,21 @@ func mergeStrings(lists ...[]string) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// without returns the strings of list not in drop.
+func without(list, drop []string) []string {
+	skip := map[string]bool{}
+	for _, s := range drop {
+		skip[s] = true
+	}
+	var out []string
+	for _, s := range list {
+		if !skip[s] {
+			out = append(out, s)
+		}
+	}
 	return out
 }
 
