@@ -64,10 +64,7 @@ lint: vet
 
 .PHONY: test
 test: vet build readers-deps ## Run every test (unit, golden, integration against the emulator, browser, infra)
-	@# The soak tests run in make soak only, until the post-page race they
-	@# find (issues 5 and 7: stale older/newer links, a page left over after
-	@# its post's deletion; about one seed in twenty) is fixed.
-	ARTIFACTS=$(DIST)/artifacts/readers $(GO) test -count=1 -timeout 20m -skip '^TestSoak(Emulator|Memory)$$' ./...
+	ARTIFACTS=$(DIST)/artifacts/readers $(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) test-infra
 
 # The readers' tests drive Debian's Chromium with playwright-core and parse

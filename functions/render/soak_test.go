@@ -59,9 +59,9 @@ import (
 	"github.com/postmill/postmill/internal/s3store"
 )
 
-// The defaults: one 100-post seed against moto (about 70 s on two
-// cores; `make test` skips it while the post-page race it finds is open)
-// and twenty 500-post seeds in memory (about 6 s each, in `make test`);
+// The defaults, which `make test` runs: one 100-post seed against moto
+// (about 70 s on two cores) and twenty 500-post seeds in memory (about
+// 6 s each);
 // `make soak` runs twenty 500-post seeds of each, about twelve minutes a
 // seed against moto.
 const (

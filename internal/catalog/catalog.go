@@ -452,7 +452,9 @@ func (h *Head) Put(key string, rev int64, e *Entry, capacity int, now time.Time)
 		return false // too old for the head; it lives in its month only
 	}
 	h.Entries, h.Tombstones, changed = put(h.Entries, h.Tombstones, key, rev, e, now)
+	dropped := false
 	if len(h.Entries) > capacity {
+		dropped = entryIndex(h.Entries[capacity:], key) >= 0
 		h.Entries = h.Entries[:capacity]
 		changed = true
 	}
@@ -462,6 +464,14 @@ func (h *Head) Put(key string, rev int64, e *Entry, capacity int, now time.Time)
 	// newest from the months.
 	if n := len(h.Entries); changed && e != nil && n > 0 && h.Entries[n-1].Key == key && h.Count() > n {
 		h.Entries = h.Entries[:n-1]
+		dropped = true
+	}
+	if dropped {
+		// The head no longer holds key, but has seen it at rev: a slower
+		// writer with an older revision, dated within the head, must not
+		// bring that back.
+		h.Tombstones = append(pruneTombstones(h.Tombstones, key, now), Tombstone{Key: key, Rev: rev, At: now})
+		sort.Slice(h.Tombstones, func(i, j int) bool { return h.Tombstones[i].Key < h.Tombstones[j].Key })
 	}
 	return changed
 }

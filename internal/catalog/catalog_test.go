@@ -717,3 +717,33 @@ func TestCountsAreShortAndReadBothForms(t *testing.T) {
 		t.Errorf("a short array read without error")
 	}
 }
+
+// TestHeadKeepsTheRevisionOfAnEntryItDropped: a post redated into the
+// past falls out of a full head into its month. A slower writer still
+// holding the post's older revision, dated within the head, must not
+// bring it back: the head keeps a tombstone at the revision it dropped.
+// The soak test found the resurrected entry (TestSoakMemory seed 29: a
+// deleted post's page and feed entry left on the site).
+func TestHeadKeepsTheRevisionOfAnEntryItDropped(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := &catalog.Head{Listing: catalog.Site}
+	for _, k := range []string{"a", "b", "c"} {
+		d := map[string]int{"a": 20, "b": 15, "c": 10}[k]
+		h.Put(k, 1, entry(k, d, 1), 3, t0)
+	}
+	h.SetMonth("2019-10", 5, 1) // older entries live in the months only
+	h.SetMonth("2019-11", 3, 1)
+	past := entry("b", 1, 2)
+	past.Published = time.Date(2019, 10, 1, 10, 0, 0, 0, time.UTC)
+	past.Month = "2019-10"
+	h.Put("b", 2, past, 3, t0)
+	if got := keys(h.Entries); strings.Contains(got, "b") {
+		t.Fatalf("entries %q: b redated into the past stayed in the head", got)
+	}
+	if h.Put("b", 1, entry("b", 15, 1), 3, t0.Add(time.Minute)) {
+		t.Errorf("a writer with b's older revision changed the head: entries %q", keys(h.Entries))
+	}
+	if !h.Put("b", 3, entry("b", 16, 3), 3, t0.Add(time.Minute)) || !strings.Contains(keys(h.Entries), "b") {
+		t.Errorf("b's newer revision was held back: entries %q", keys(h.Entries))
+	}
+}

@@ -249,7 +249,7 @@ func (n *navPass) write(ctx context.Context, before, after siteView, ts []*trans
 		if full == nil {
 			continue // its writer is at work and renders it after its commit
 		}
-		f, changed, err := n.render(before, after, full, months[k])
+		f, changed, err := n.render(before, after, full, months[k], t)
 		if err != nil {
 			return err
 		}
@@ -405,9 +405,10 @@ func parseGen(s string) int64 {
 }
 
 // render renders a post's page with its links in after, and says whether
-// it differs from the page before would have: the post changed, or a
-// neighbour did.
-func (n *navPass) render(before, after siteView, en *catalog.Entry, months []string) (site.File, bool, error) {
+// it differs from the page before rendered: the post changed, or a
+// neighbour did. When the post's earlier version is not at hand with its
+// content, it counts as changed.
+func (n *navPass) render(before, after siteView, en *catalog.Entry, months []string, t *transition) (site.File, bool, error) {
 	s := slot{en.Published, en.Key}
 	newer, older, err := after.around(s)
 	if err != nil {
@@ -418,14 +419,51 @@ func (n *navPass) render(before, after siteView, en *catalog.Entry, months []str
 		return site.File{}, false, err
 	}
 	was, err := before.find(en.Key, append(months, en.Month)...)
-	if err != nil || was == nil || was.Rev != en.Rev {
+	if err != nil || was == nil {
 		return f, true, err
 	}
-	bNewer, bOlder, err := before.around(s)
+	if was.Rev != en.Rev {
+		if was = n.withContent(t, was, before.head); was == nil {
+			return f, true, nil
+		}
+	} else {
+		was = en
+	}
+	bNewer, bOlder, err := before.around(slot{was.Published, was.Key})
 	if err != nil {
 		return site.File{}, false, err
 	}
-	return f, !sameEntry(bNewer, newer) || !sameEntry(bOlder, older), nil
+	if sameEntry(bNewer, newer) && sameEntry(bOlder, older) && was == en {
+		return f, false, nil
+	}
+	b, err := n.e.r.PageFile(was, site.Nav{Newer: bNewer, Older: bOlder})
+	if err != nil {
+		return site.File{}, false, err
+	}
+	return f, b.Key != f.Key || b.Hash() != f.Hash(), nil
+}
+
+// withContent returns en with its content from what is at hand (the
+// transition, the heads), or nil.
+func (n *navPass) withContent(t *transition, en *catalog.Entry, heads ...*catalog.Head) *catalog.Entry {
+	if t != nil {
+		for _, x := range []*catalog.Entry{t.rec.Entry, t.old.Entry} {
+			if x != nil && x.Rev == en.Rev {
+				return x
+			}
+		}
+	}
+	for _, h := range heads {
+		if h == nil {
+			continue
+		}
+		for i := range h.Entries {
+			if x := &h.Entries[i]; x.Key == en.Key && x.Rev == en.Rev && x.Content != "" {
+				return x
+			}
+		}
+	}
+	return nil
 }
 
 // sameEntry says whether two entries are one version of one post.
@@ -440,23 +478,8 @@ func sameEntry(a, b *catalog.Entry) bool {
 // listings keep content only near their top. It is nil when the post's
 // record has moved past en: then its writer is at work.
 func (n *navPass) content(ctx context.Context, t *transition, en *catalog.Entry, heads ...*catalog.Head) (*catalog.Entry, error) {
-	if t != nil {
-		for _, x := range []*catalog.Entry{t.rec.Entry, t.old.Entry} {
-			if x != nil && x.Rev == en.Rev {
-				return x, nil
-			}
-		}
-	}
-	for _, h := range heads {
-		if h == nil {
-			continue
-		}
-		for i := range h.Entries {
-			x := &h.Entries[i]
-			if x.Key == en.Key && x.Rev == en.Rev && x.Content != "" {
-				return x, nil
-			}
-		}
+	if x := n.withContent(t, en, heads...); x != nil {
+		return x, nil
 	}
 	rec, err := n.record(ctx, en.Key)
 	if err != nil || rec == nil || rec.Entry == nil || rec.Entry.Rev != en.Rev {
@@ -582,7 +605,7 @@ func (e *Engine) repairPage(ctx context.Context, rec *catalog.Record, rc *record
 	if err != nil || full == nil {
 		return err
 	}
-	f, _, err := n.render(view, view, full, nil)
+	f, _, err := n.render(view, view, full, nil, nil)
 	if err != nil {
 		return err
 	}
