@@ -152,7 +152,7 @@ func (v siteView) find(key string, months ...string) (*catalog.Entry, error) {
 // written by an attempt that turned out stale are looked at again.
 type navPass struct {
 	e *Engine
-	// wrote maps each page key written so far to the post it was for.
+	// wrote maps each page key looked at so far to the post it was for.
 	wrote map[string]string
 	// records caches the records read in one attempt, by key.
 	records map[string]*catalog.Record
@@ -274,13 +274,16 @@ func (n *navPass) write(ctx context.Context, before, after siteView, ts []*trans
 const genMeta = "postmill-gen"
 
 // put brings a post page in line with f, rendered from the site listing
-// at generation gen, without ever replacing a page rendered from a newer
+// at generation gen, and does not replace a page rendered from a newer
 // generation: a writer whose view went stale (it gave up, failed or was
-// stopped before its re-check) cannot undo a newer writer's page, so no
-// page depends on its writer living to look again. Every write is
-// conditional on the object read. changed says the page differs from
-// what the generation before rendered; then an equal page is stamped
-// gen, so that no writer from before can put back the old one. Only a
+// stopped before its re-check) cannot undo a newer writer's page. Every
+// write is conditional on the object read. That fence has one gap: S3's
+// ETag is a hash of the bytes, so when a newer writer finds the page
+// already right and writes nothing, an older writer's conditional write
+// still goes through. The re-check after a commit, and the Unsettled note
+// of a writer that stops before it, cover that. changed says the page
+// differs from what the generation before rendered; then an equal page is
+// stamped gen, which holds off older writers that look after it. Only a
 // post's own writer (own names the post) creates its page; another
 // writer's view may hold a post already deleted.
 func (n *navPass) put(ctx context.Context, f site.File, gen int64, changed bool, own string, rc *recorder) error {
