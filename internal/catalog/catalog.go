@@ -662,3 +662,19 @@ func (m *Month) Clone() *Month {
 	c.Tombstones = append([]Tombstone(nil), m.Tombstones...)
 	return &c
 }
+
+// SameEntries reports whether two heads hold the same versions of the
+// same posts in the same order. An entry is fixed by its key and
+// revision, so what is rendered from the entries alone (the feeds) is
+// the same for both.
+func SameEntries(a, b *Head) bool {
+	if a == nil || b == nil || a.Listing != b.Listing || len(a.Entries) != len(b.Entries) {
+		return false
+	}
+	for i := range a.Entries {
+		if a.Entries[i].Key != b.Entries[i].Key || a.Entries[i].Rev != b.Entries[i].Rev {
+			return false
+		}
+	}
+	return true
+}

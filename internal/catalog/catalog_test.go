@@ -747,3 +747,24 @@ func TestHeadKeepsTheRevisionOfAnEntryItDropped(t *testing.T) {
 		t.Errorf("b's newer revision was held back: entries %q", keys(h.Entries))
 	}
 }
+
+func TestSameEntries(t *testing.T) {
+	e := func(k string, rev int64) catalog.Entry { return catalog.Entry{Key: k, Rev: rev} }
+	h := func(l string, es ...catalog.Entry) *catalog.Head { return &catalog.Head{Listing: l, Entries: es} }
+	for _, tc := range []struct {
+		a, b *catalog.Head
+		want bool
+	}{
+		{h("site", e("a", 1), e("b", 2)), h("site", e("a", 1), e("b", 2)), true},
+		{h("site"), h("site"), true},
+		{h("site", e("a", 1), e("b", 2)), h("site", e("a", 1), e("b", 3)), false},
+		{h("site", e("a", 1), e("b", 2)), h("site", e("b", 2), e("a", 1)), false},
+		{h("site", e("a", 1)), h("site", e("a", 1), e("b", 2)), false},
+		{h("site", e("a", 1)), h("tag/go", e("a", 1)), false},
+		{nil, h("site"), false},
+	} {
+		if got := catalog.SameEntries(tc.a, tc.b); got != tc.want {
+			t.Errorf("SameEntries(%v, %v) = %v", tc.a, tc.b, got)
+		}
+	}
+}

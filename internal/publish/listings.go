@@ -311,7 +311,7 @@ func (e *Engine) applyListing(ctx context.Context, listing string, ts []*transit
 		}
 
 		// Write the files that changed.
-		before, after, err := e.listingFiles(beforeHead, head, months)
+		before, after, err := e.listingFiles(beforeHead, head, months, careful)
 		if err != nil {
 			return tagInfo{}, err
 		}
@@ -491,14 +491,20 @@ func (e *Engine) refill(ctx context.Context, head *catalog.Head, capacity int, l
 }
 
 // listingFiles renders the files of a listing's head and of the months
-// loaded, before and after the change.
-func (e *Engine) listingFiles(beforeHead, head *catalog.Head, months map[string]*monthState) (before, after []site.File, err error) {
+// loaded, before and after the change. When the head's entries did not
+// change neither did its feeds, and a pass that diffs (not a careful one,
+// which checks every file it names) leaves them out of both.
+func (e *Engine) listingFiles(beforeHead, head *catalog.Head, months map[string]*monthState, careful bool) (before, after []site.File, err error) {
+	headFiles := e.r.HeadFiles
+	if !careful && catalog.SameEntries(beforeHead, head) {
+		headFiles = e.r.HeadPages
+	}
 	if beforeHead != nil {
-		if before, err = e.r.HeadFiles(beforeHead); err != nil {
+		if before, err = headFiles(beforeHead); err != nil {
 			return nil, nil, err
 		}
 	}
-	if after, err = e.r.HeadFiles(head); err != nil {
+	if after, err = headFiles(head); err != nil {
 		return nil, nil, err
 	}
 	for _, m := range sortedMonths(months) {

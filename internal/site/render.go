@@ -340,7 +340,14 @@ func (r *Renderer) feedFor(h *catalog.Head) feed.Feed {
 // HeadFiles renders the files that depend on a listing's head: its first
 // page and its feeds; for the site also the tags index, the sitemap index,
 // the 404 page and the stylesheet. An empty tag listing has no files.
-func (r *Renderer) HeadFiles(h *catalog.Head) ([]File, error) {
+func (r *Renderer) HeadFiles(h *catalog.Head) ([]File, error) { return r.headFiles(h, true) }
+
+// HeadPages is HeadFiles without the feeds, for a caller that knows they
+// have not changed: a listing's feeds depend only on its head's entries
+// (see catalog.SameEntries).
+func (r *Renderer) HeadPages(h *catalog.Head) ([]File, error) { return r.headFiles(h, false) }
+
+func (r *Renderer) headFiles(h *catalog.Head, feeds bool) ([]File, error) {
 	if h == nil || (h.Listing != catalog.Site && h.Count() == 0) {
 		return nil, nil
 	}
@@ -349,17 +356,19 @@ func (r *Renderer) HeadFiles(h *catalog.Head) ([]File, error) {
 	var files []File
 
 	f := r.feedFor(h)
-	atom, err := feed.Atom(f)
-	if err != nil {
-		return nil, fmt.Errorf("atom feed of %s: %w", h.Listing, err)
-	}
-	files = append(files, File{Key: base + "index.xml", Body: atom, ContentType: TypeAtom, CacheControl: CacheShort})
-	if r.cfg.JSONFeed {
-		jf, err := feed.JSON(f)
+	if feeds {
+		atom, err := feed.Atom(f)
 		if err != nil {
-			return nil, fmt.Errorf("json feed of %s: %w", h.Listing, err)
+			return nil, fmt.Errorf("atom feed of %s: %w", h.Listing, err)
 		}
-		files = append(files, File{Key: base + "index.json", Body: jf, ContentType: TypeJSONFeed, CacheControl: CacheShort})
+		files = append(files, File{Key: base + "index.xml", Body: atom, ContentType: TypeAtom, CacheControl: CacheShort})
+		if r.cfg.JSONFeed {
+			jf, err := feed.JSON(f)
+			if err != nil {
+				return nil, fmt.Errorf("json feed of %s: %w", h.Listing, err)
+			}
+			files = append(files, File{Key: base + "index.json", Body: jf, ContentType: TypeJSONFeed, CacheControl: CacheShort})
+		}
 	}
 
 	entries := h.Entries
