@@ -63,12 +63,18 @@ func (e *Engine) writeFiles(ctx context.Context, before, after []site.File, care
 	return nil
 }
 
-func (e *Engine) put(ctx context.Context, f site.File) error {
-	_, err := e.dst.Write(ctx, f.Key, f.Body, &blob.WriteOptions{
+// fileOptions are what a site file is written with: its type, cache
+// policy and content hash.
+func fileOptions(f site.File) *blob.WriteOptions {
+	return &blob.WriteOptions{
 		ContentType:  f.ContentType,
 		CacheControl: f.CacheControl,
 		Metadata:     map[string]string{hashMeta: f.Hash()},
-	})
+	}
+}
+
+func (e *Engine) put(ctx context.Context, f site.File) error {
+	_, err := e.dst.Write(ctx, f.Key, f.Body, fileOptions(f))
 	if err != nil {
 		return fmt.Errorf("write %s: %w", f.Key, err)
 	}

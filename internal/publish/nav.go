@@ -316,13 +316,9 @@ func (n *navPass) put(ctx context.Context, f site.File, gen int64, changed bool,
 		case exists && a.Metadata[hashMeta] == f.Hash() && (!changed || stamp == gen):
 			return nil
 		}
-		opts := &blob.WriteOptions{
-			ContentType:  f.ContentType,
-			CacheControl: f.CacheControl,
-			Metadata:     map[string]string{hashMeta: f.Hash(), genMeta: strconv.FormatInt(gen, 10)},
-			IfMatch:      a.ETag,
-			IfNotExist:   !exists,
-		}
+		opts := fileOptions(f)
+		opts.Metadata[genMeta] = strconv.FormatInt(gen, 10)
+		opts.IfMatch, opts.IfNotExist = a.ETag, !exists
 		w, err := e.dst.Write(ctx, f.Key, f.Body, opts)
 		if errors.Is(err, blob.ErrPreconditionFailed) || errors.Is(err, blob.ErrNotFound) {
 			continue // someone wrote or deleted it meanwhile: look again
@@ -353,17 +349,14 @@ func (n *navPass) verify(ctx context.Context, key, post, etag string, rc *record
 	if rec.Entry != nil && permalink.File(rec.Entry.Path) == key {
 		return nil
 	}
-	f, err := n.owner(ctx, key)
+	_, f, err := n.e.claimant(ctx, key)
 	if err != nil {
 		return err
 	}
 	if f != nil {
-		_, err := n.e.dst.Write(ctx, key, f.Body, &blob.WriteOptions{
-			ContentType:  f.ContentType,
-			CacheControl: f.CacheControl,
-			Metadata:     map[string]string{hashMeta: f.Hash()},
-			IfMatch:      etag,
-		})
+		opts := fileOptions(*f)
+		opts.IfMatch = etag
+		_, err := n.e.dst.Write(ctx, key, f.Body, opts)
 		if errors.Is(err, blob.ErrPreconditionFailed) || errors.Is(err, blob.ErrNotFound) {
 			return nil
 		}
@@ -425,18 +418,17 @@ func (n *navPass) render(before, after siteView, en *catalog.Entry, months []str
 	if err != nil || was == nil {
 		return f, true, err
 	}
-	if was.Rev != en.Rev {
-		if was = n.withContent(t, was, before.head); was == nil {
-			return f, true, nil
-		}
-	} else {
+	sameVersion := was.Rev == en.Rev
+	if sameVersion {
 		was = en
+	} else if was = n.withContent(t, was, before.head); was == nil {
+		return f, true, nil
 	}
 	bNewer, bOlder, err := before.around(slot{was.Published, was.Key})
 	if err != nil {
 		return site.File{}, false, err
 	}
-	if sameEntry(bNewer, newer) && sameEntry(bOlder, older) && was == en {
+	if sameVersion && sameEntry(bNewer, newer) && sameEntry(bOlder, older) {
 		return f, false, nil
 	}
 	b, err := n.e.r.PageFile(was, site.Nav{Newer: bNewer, Older: bOlder})
@@ -508,33 +500,40 @@ func (n *navPass) record(ctx context.Context, key string) (*catalog.Record, erro
 	return &r, nil
 }
 
-// owner returns the alias page that belongs at a page key now, if a post
-// claims it as an alias.
-func (n *navPass) owner(ctx context.Context, key string) (*site.File, error) {
+// claimant says what belongs at a site page key now, by its claim: the
+// record of the post whose page it is, or the alias page of the post that
+// claims it as an alias. Neither, when no published post claims it.
+func (e *Engine) claimant(ctx context.Context, key string) (page *catalog.Record, alias *site.File, err error) {
 	var c catalog.Claim
-	if _, err := n.e.load(ctx, catalog.ClaimName(key), &c); err != nil {
+	if _, err := e.load(ctx, catalog.ClaimName(key), &c); err != nil {
 		if errors.Is(err, blob.ErrNotFound) {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return nil, fmt.Errorf("load claim of %s: %w", key, err)
+		return nil, nil, fmt.Errorf("load claim of %s: %w", key, err)
 	}
 	var rec catalog.Record
-	if _, err := n.e.load(ctx, catalog.RecordName(c.Owner), &rec); err != nil {
+	if _, err := e.load(ctx, catalog.RecordName(c.Owner), &rec); err != nil {
 		if errors.Is(err, blob.ErrNotFound) {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return nil, fmt.Errorf("load record of %s: %w", c.Owner, err)
+		return nil, nil, fmt.Errorf("load record of %s: %w", c.Owner, err)
 	}
-	aliases, err := n.e.r.AliasFiles(&rec)
+	if rec.Entry == nil {
+		return nil, nil, nil
+	}
+	if permalink.File(rec.Entry.Path) == key {
+		return &rec, nil, nil
+	}
+	aliases, err := e.r.AliasFiles(&rec)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, f := range aliases {
 		if f.Key == key {
-			return &f, nil
+			return nil, &f, nil
 		}
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
 // restoreClaimed looks again at site keys a post's writer deleted: when a
@@ -547,40 +546,20 @@ func (e *Engine) restoreClaimed(ctx context.Context, keys []string, rc *recorder
 		if !strings.HasSuffix(key, "index.html") {
 			continue
 		}
-		var c catalog.Claim
-		if _, err := e.load(ctx, catalog.ClaimName(key), &c); err != nil {
-			if errors.Is(err, blob.ErrNotFound) {
-				continue
-			}
-			return fmt.Errorf("load claim of %s: %w", key, err)
+		page, alias, err := e.claimant(ctx, key)
+		if err != nil {
+			return err
 		}
-		var rec catalog.Record
-		if _, err := e.load(ctx, catalog.RecordName(c.Owner), &rec); err != nil {
-			if errors.Is(err, blob.ErrNotFound) {
-				continue
-			}
-			return fmt.Errorf("load record of %s: %w", c.Owner, err)
-		}
-		if rec.Entry == nil {
-			continue
-		}
-		if permalink.File(rec.Entry.Path) != key {
-			aliases, err := e.r.AliasFiles(&rec)
-			if err != nil {
+		switch {
+		case alias != nil:
+			if err := e.put(ctx, *alias); err != nil {
 				return err
 			}
-			for _, f := range aliases {
-				if f.Key == key {
-					if err := e.put(ctx, f); err != nil {
-						return err
-					}
-					rc.wrote(key)
-				}
+			rc.wrote(key)
+		case page != nil:
+			if err := e.repairPage(ctx, page, rc); err != nil {
+				return err
 			}
-			continue
-		}
-		if err := e.repairPage(ctx, &rec, rc); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -620,27 +599,18 @@ func (e *Engine) repairPage(ctx context.Context, rec *catalog.Record, rc *record
 // puts back the alias page of a post that claims it as an alias; or
 // deletes it.
 func (n *navPass) settle(ctx context.Context, page string, rc *recorder) (*catalog.Entry, error) {
-	var c catalog.Claim
-	if _, err := n.e.load(ctx, catalog.ClaimName(page), &c); err != nil && !errors.Is(err, blob.ErrNotFound) {
-		return nil, fmt.Errorf("load claim of %s: %w", page, err)
-	}
-	if c.Owner != "" {
-		rec, err := n.record(ctx, c.Owner)
-		if err != nil {
+	owner, alias, err := n.e.claimant(ctx, page)
+	switch {
+	case err != nil:
+		return nil, err
+	case owner != nil:
+		return owner.Entry, nil
+	case alias != nil:
+		if err := n.e.put(ctx, *alias); err != nil {
 			return nil, err
 		}
-		if rec != nil && rec.Entry != nil && permalink.File(rec.Entry.Path) == page {
-			return rec.Entry, nil
-		}
-		if f, err := n.owner(ctx, page); err != nil {
-			return nil, err
-		} else if f != nil {
-			if err := n.e.put(ctx, *f); err != nil {
-				return nil, err
-			}
-			rc.wrote(page)
-			return nil, nil
-		}
+		rc.wrote(page)
+		return nil, nil
 	}
 	if err := n.e.dst.Delete(ctx, page, nil); err != nil {
 		return nil, fmt.Errorf("delete %s: %w", page, err)
